@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import { maskedMean, perSample } from './masked-mean.js';
+import type { Task } from './task.js';
+
+export interface RegressionTaskOptions {
+  name: string;
+  /** 'gaussian' (squared error, the default) or 'laplace' (absolute error). */
+  likelihood?: 'gaussian' | 'laplace';
+}
+
+/** Sums: [labelled count, Σ squared error, Σ absolute error]. */
+const SUM_NAMES = Object.freeze(['count', 'sumSquaredError', 'sumAbsoluteError']);
+
+function checkShapes(name: string, prediction: tf.Tensor, target: tf.Tensor): void {
+  if (prediction.size !== target.size || prediction.shape[0] !== target.shape[0]) {
+    throw new Error(
+      `task '${name}': prediction shape [${prediction.shape.join(', ')}] does not match target shape [${target.shape.join(', ')}]`,
+    );
+  }
+}
+
+/** A regression task: Gaussian likelihood ↔ mean squared error, Laplace ↔ mean absolute error. */
+export function regressionTask(options: RegressionTaskOptions): Task {
+  const { name } = options;
+  const likelihood = options.likelihood ?? 'gaussian';
+  if (likelihood !== 'gaussian' && likelihood !== 'laplace') {
+    throw new Error(`task '${name}': a regression likelihood is 'gaussian' or 'laplace', got '${String(likelihood)}'`);
+  }
+  const residual = (prediction: tf.Tensor, target: tf.Tensor): tf.Tensor => {
+    checkShapes(name, prediction, target);
+    return tf.sub(tf.reshape(target, prediction.shape), prediction);
+  };
+  const sampleLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Tensor1D =>
+    tf.tidy(() => {
+      const r = residual(prediction, target);
+      return perSample(likelihood === 'gaussian' ? tf.square(r) : tf.abs(r));
+    });
+  return Object.freeze({
+    name,
+    likelihood,
+    kind: 'regression' as const,
+    sampleLoss,
+    loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
+      tf.tidy(() => maskedMean(sampleLoss(prediction, target), mask)),
+    metricSumNames: SUM_NAMES,
+    metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>
+      tf.tidy(() => {
+        const r = residual(prediction, target);
+        const se = perSample(tf.square(r));
+        const ae = perSample(tf.abs(r));
+        const m = mask === undefined ? tf.onesLike(se) : tf.reshape(tf.cast(mask, 'float32'), [-1]);
+        return tf.stack([tf.sum(m), tf.sum(tf.mul(se, m)), tf.sum(tf.mul(ae, m))]) as tf.Tensor1D;
+      }),
+    metricsFromSums: (sums: ArrayLike<number>) => {
+      const n = sums[0]!;
+      return n > 0 ? { rmse: Math.sqrt(sums[1]! / n), mae: sums[2]! / n } : { rmse: NaN, mae: NaN };
+    },
+  });
+}

@@ -1,0 +1,38 @@
+import type { TaskSpec } from '../tasks/task.js';
+import { equalWeighting } from './equal.js';
+import { fixedWeighting, type FixedWeightingOptions } from './fixed.js';
+import type { WeightingStrategy } from './strategy.js';
+import { uncertaintyWeighting, type UncertaintyWeightingOptions } from './uncertainty.js';
+
+export interface WeightingOptionsByName {
+  uncertainty: UncertaintyWeightingOptions;
+  equal: Record<string, never>;
+  fixed: FixedWeightingOptions;
+}
+export type WeightingName = keyof WeightingOptionsByName;
+
+type Factory = (tasks: readonly TaskSpec[], options: never) => WeightingStrategy;
+
+/** Strategies by name; frozen so that a lookup can't be redirected at run time. */
+export const WEIGHTING_STRATEGIES: Readonly<Record<WeightingName, Factory>> = Object.freeze({
+  uncertainty: uncertaintyWeighting,
+  equal: equalWeighting,
+  fixed: fixedWeighting,
+});
+
+export function weightingNames(): WeightingName[] {
+  return Object.keys(WEIGHTING_STRATEGIES) as WeightingName[];
+}
+
+/** Builds a strategy by name, e.g. `createWeighting('uncertainty', tasks, { form: 'seed' })`. */
+export function createWeighting<N extends WeightingName>(
+  name: N,
+  tasks: readonly TaskSpec[],
+  options?: WeightingOptionsByName[N],
+): WeightingStrategy {
+  if (!Object.hasOwn(WEIGHTING_STRATEGIES, name)) {
+    throw new Error(`unknown weighting '${String(name)}'; known: ${weightingNames().join(', ')}`);
+  }
+  const factory = WEIGHTING_STRATEGIES[name] as (t: readonly TaskSpec[], o?: WeightingOptionsByName[N]) => WeightingStrategy;
+  return factory(tasks, options);
+}

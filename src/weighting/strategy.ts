@@ -1,0 +1,53 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { TaskSpec } from '../tasks/task.js';
+
+/** JSON-serialisable state of a strategy, for checkpoints. */
+export interface WeightingState {
+  readonly strategy: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Turns the tasks' losses into the one scalar the optimiser minimises. A strategy may own trainable
+ * variables (uncertainty weighting owns the log-variances); the trainer optimises them with the model.
+ */
+export interface WeightingStrategy {
+  readonly name: string;
+  readonly tasks: readonly TaskSpec[];
+  /** Trainable variables the strategy owns (never weight-decayed). Empty for fixed weightings. */
+  readonly variables: readonly tf.Variable[];
+  /** Learning rate for `variables`; undefined means the model's. */
+  readonly learningRate?: number;
+  /** Σ over tasks of the weighted losses (plus any regulariser); differentiable. */
+  combine(losses: readonly tf.Scalar[]): tf.Scalar;
+  /** The multiplier each task's loss has in the total right now. */
+  weights(): number[];
+  /** Each task's learned noise standard deviation, in the loss's units, where the strategy models it. */
+  sigmas?(): number[];
+  /** After each optimiser step (e.g. to project variables back into a clamp range). */
+  afterStep?(): void;
+  getState(): WeightingState;
+  setState(state: WeightingState): void;
+  dispose(): void;
+}
+
+export function checkLossCount(strategy: string, tasks: readonly TaskSpec[], losses: readonly tf.Scalar[]): void {
+  if (losses.length !== tasks.length) {
+    throw new Error(`${strategy} weighting: got ${losses.length} losses for ${tasks.length} tasks`);
+  }
+}
+
+export function checkTasks(strategy: string, tasks: readonly TaskSpec[]): void {
+  if (tasks.length === 0) throw new Error(`${strategy} weighting: at least one task is needed`);
+  const seen = new Set<string>();
+  for (const t of tasks) {
+    if (seen.has(t.name)) throw new Error(`${strategy} weighting: task name '${t.name}' appears twice`);
+    seen.add(t.name);
+  }
+}
+
+export function checkStateFor(strategy: string, state: WeightingState): void {
+  if (state.strategy !== strategy) {
+    throw new Error(`cannot load '${state.strategy}' weighting state into a '${strategy}' strategy`);
+  }
+}

@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs';
+import { LIKELIHOODS, type Likelihood, type TaskSpec } from '../tasks/task.js';
+import {
+  checkLossCount,
+  checkStateFor,
+  checkTasks,
+  type WeightingState,
+  type WeightingStrategy,
+} from './strategy.js';
+
+/**
+ * - `kendall`: the paper's negative log-likelihoods — Gaussian ½e^(−s)L + ½s, Laplace (s = log b)
+ *   e^(−s)L + s, softmax and Bernoulli (temperature σ² = e^s) e^(−s)L + ½s.
+ * - `seed`: the seed document's and the authors' Keras notebook's e^(−s)L + s for every task (the same
+ *   minimiser in s as `kendall` for Gaussian tasks, twice the gradient scale).
+ */
+export type UncertaintyForm = 'kendall' | 'seed';
+/** `log`: the likelihood's own regulariser (r·s); `log1p`: log(1 + e^s) = log(1 + σ²) (Liebel & Körner). */
+export type UncertaintyRegularizer = 'log' | 'log1p';
+
+export interface UncertaintyWeightingOptions {
+  /** Default 'kendall'. */
+  form?: UncertaintyForm;
+  /** Default 'log'. */
+  regularizer?: UncertaintyRegularizer;
+  /** Initial s = log σ² per task (one number for all); default 0, i.e. σ = 1. */
+  initialLogVariance?: number | readonly number[];
+  /**
+   * Keep each s within [min, max] (projected after every step). Guards tasks whose loss can reach 0,
+   * which would otherwise drive s → −∞.
+   */
+  clamp?: readonly [number, number];
+  /** Whether the log-variances are trained; default true. */
+  trainable?: boolean;
+  /** Learning rate of the log-variances; default: the model's. */
+  learningRate?: number;
+}
+
+/** Uncertainty weighting with its log-variances exposed. */
+export interface UncertaintyWeighting extends WeightingStrategy {
+  readonly form: UncertaintyForm;
+  readonly regularizer: UncertaintyRegularizer;
+  /** The log-variances s_t, one scalar variable per task. */
+  readonly variables: readonly tf.Variable<tf.Rank.R0>[];
+  logVariances(): number[];
+  sigmas(): number[];
+}
+
+interface Coefficients {
+  /** Multiplier of e^(−s)·L. */
+  readonly data: number;
+  /** Multiplier of s in the `log` regulariser. */
+  readonly reg: number;
+}
+
+function coefficients(form: UncertaintyForm, likelihood: Likelihood): Coefficients {
+  if (form === 'seed') return { data: 1, reg: 1 };
+  switch (likelihood) {
+    case 'gaussian':
+      return { data: 0.5, reg: 0.5 };
+    case 'laplace':
+      return { data: 1, reg: 1 };
+    case 'softmax':
+    case 'bernoulli':
+      return { data: 1, reg: 0.5 };
+  }
+}
+
+/** The likelihood's standard deviation for a log-variance s, in the loss's units. */
+function sigmaOf(likelihood: Likelihood, s: number): number {
+  // Laplace: s = log b and its standard deviation is √2·b
+  return likelihood === 'laplace' ? Math.SQRT2 * Math.exp(s) : Math.exp(s / 2);
+}
+
+function oneOf<T extends string>(path: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) {
+    throw new Error(`uncertainty weighting: ${path} must be one of ${allowed.join(', ')}; got '${String(value)}'`);
+  }
+  return value;
+}
+
+/**
+ * Kendall, Gal & Cipolla (CVPR 2018): one learned homoscedastic noise parameter s_t = log σ_t² per task,
+ * minimising the tasks' joint negative log-likelihood. Note that the total can be negative: a Gaussian
+ * term at its optimum is ½(1 + log L), below 0 whenever L < 1/e.
+ */
+export function uncertaintyWeighting(
+  tasks: readonly TaskSpec[],
+  options: UncertaintyWeightingOptions = {},
+): UncertaintyWeighting {
+  checkTasks('uncertainty', tasks);
+  tasks.forEach((t, i) =>
+    oneOf(`tasks[${i}].likelihood`, t.likelihood, LIKELIHOODS, 'gaussian' as Likelihood),
+  );
+  const form = oneOf('form', options.form, ['kendall', 'seed'] as const, 'kendall');
+  const regularizer = oneOf('regularizer', options.regularizer, ['log', 'log1p'] as const, 'log');
+  const init = options.initialLogVariance ?? 0;
+  const initial = typeof init === 'number' ? tasks.map(() => init) : [...init];
+  if (initial.length !== tasks.length) {
+    throw new Error(`uncertainty weighting: initialLogVariance has ${initial.length} values for ${tasks.length} tasks`);
+  }
+  initial.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new Error(`uncertainty weighting: initialLogVariance[${i}] must be finite, got ${v}`);
+  });
+  const clamp = options.clamp;
+  if (clamp !== undefined && !(clamp.length === 2 && clamp[0] < clamp[1])) {
+    throw new Error(`uncertainty weighting: clamp must be [min, max] with min < max, got [${clamp.join(', ')}]`);
+  }
+  const lr = options.learningRate;
+  if (lr !== undefined && !(Number.isFinite(lr) && lr > 0)) {
+    throw new Error(`uncertainty weighting: learningRate must be a positive number, got ${lr}`);
+  }
+  const trainable = options.trainable ?? true;
+  const coeffs = tasks.map((t) => coefficients(form, t.likelihood));
+  const variables = initial.map((s) => {
+    const start = clamp ? Math.min(Math.max(s, clamp[0]), clamp[1]) : s;
+    return tf.variable(tf.scalar(start), trainable);
+  });
+  const read = (): number[] => variables.map((v) => v.dataSync()[0]!);
+
+  return {
+    name: 'uncertainty',
+    tasks,
+    form,
+    regularizer,
+    variables,
+    ...(lr !== undefined ? { learningRate: lr } : {}),
+    combine(losses) {
+      checkLossCount('uncertainty', tasks, losses);
+      return tf.tidy(() => {
+        const terms = losses.map((loss, i) => {
+          const s = variables[i]!;
+          const c = coeffs[i]!;
+          const precisionLoss = tf.mul(tf.exp(tf.neg(s)), loss);
+          const data = c.data === 1 ? precisionLoss : tf.mul(precisionLoss, c.data);
+          const reg = regularizer === 'log1p' ? tf.softplus(s) : c.reg === 1 ? s : tf.mul(s, c.reg);
+          return tf.add(data, reg);
+        });
+        return (terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Scalar;
+      });
+    },
+    weights: () => read().map((s, i) => coeffs[i]!.data * Math.exp(-s)),
+    logVariances: read,
+    sigmas: () => read().map((s, i) => sigmaOf(tasks[i]!.likelihood, s)),
+    ...(clamp
+      ? {
+          afterStep() {
+            tf.tidy(() => {
+              for (const v of variables) v.assign(tf.clipByValue(v, clamp[0], clamp[1]));
+            });
+          },
+        }
+      : {}),
+    getState: () => ({ strategy: 'uncertainty', form, regularizer, logVariance: read() }),
+    setState(state: WeightingState) {
+      checkStateFor('uncertainty', state);
+      const s = state['logVariance'];
+      if (!Array.isArray(s) || s.length !== tasks.length || !s.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new Error(`uncertainty weighting state: logVariance must be ${tasks.length} finite numbers`);
+      }
+      tf.tidy(() => variables.forEach((v, i) => v.assign(tf.scalar(s[i] as number))));
+    },
+    dispose() {
+      for (const v of variables) v.dispose();
+    },
+  };
+}
