@@ -27,7 +27,7 @@ export interface Task extends TaskSpec {
   sampleLoss(prediction: tf.Tensor, target: tf.Tensor): tf.Tensor1D;
   /** Mean of the per-sample loss over the labelled samples (0 when none is labelled). */
   loss(prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Scalar;
-  /** Names of the sums `metricSums` returns, in order. */
+  /** Names of the sums `metricSums` returns, in order; the first is always the labelled count. */
   readonly metricSumNames: readonly string[];
   /**
    * Sufficient statistics of the metrics over a chunk, [k]; sums over chunks give the metrics over a

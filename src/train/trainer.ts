@@ -1,0 +1,448 @@
+import * as tf from '@tensorflow/tfjs';
+import { NumpyRandomState } from '../random/numpy-random-state.js';
+import type { Task } from '../tasks/task.js';
+import type { WeightingStrategy } from '../weighting/strategy.js';
+import type { EpochEvent, PerTask, SplitMetrics, TrainCallbacks } from './events.js';
+import { FusedAdam } from './fused-adam.js';
+import type { History } from './history.js';
+
+export interface AdamOptions {
+  /** Default 1e-3. */
+  learningRate?: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-7 (Keras's, and the seed's). */
+  epsilon?: number;
+}
+
+export interface TrainerOptions {
+  /** Any model with one output per task, in task order. */
+  model: tf.LayersModel;
+  tasks: readonly Task[];
+  weighting: WeightingStrategy;
+  /** Adam's settings for the model's weights (the strategy's variables use its own learning rate if it sets one). */
+  optimizer?: AdamOptions;
+  /** Decoupled weight decay (AdamW-style) on the model's weights; never on the strategy's variables. Default 0. */
+  weightDecay?: number;
+}
+
+/** Inputs and per-task targets, all with the same first (sample) dimension. */
+export interface TrainingData {
+  x: tf.Tensor;
+  /** One tensor per task, in task order. */
+  targets: readonly tf.Tensor[];
+  /** Optional per-task masks [N] (1 = labelled, 0 = label missing); undefined means all labelled. */
+  masks?: readonly (tf.Tensor | undefined)[];
+}
+
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement of the validation loss before stopping. */
+  patience: number;
+  /** Smallest decrease that counts as an improvement; default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when stopping; default true. */
+  restoreBest?: boolean;
+}
+
+export interface FitOptions extends TrainCallbacks {
+  epochs: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Reshuffle the training samples every epoch; default true. */
+  shuffle?: boolean;
+  /** Seed of the shuffling and of the validation split; default 0. */
+  seed?: number;
+  /** Fraction of the samples held out for validation (seeded random split); default 0. */
+  validationSplit?: number;
+  validationData?: TrainingData;
+  /** Compute metrics over the whole training (and validation) set every this many epochs; 0 = never. Default 1. */
+  metricsEvery?: number;
+  /** Rows per forward pass when evaluating; default 4096. */
+  evalBatchSize?: number;
+  /** Stop when the validation loss stops improving (needs validation data). */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Stops training after the current step. */
+  signal?: AbortSignal;
+  /** In a browser: yield to the event loop at least this often (ms) so the page stays responsive. */
+  yieldEveryMs?: number;
+}
+
+export interface Evaluation {
+  /** The strategy's weighted total over the set. */
+  loss: number;
+  taskLosses: PerTask<number>;
+  metrics: SplitMetrics;
+}
+
+/** Training data were inconsistent (shapes, counts, values); the message names what and where. */
+export class TrainingDataError extends Error {
+  override name = 'TrainingDataError';
+}
+
+/** The loss became NaN or infinite. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
+
+function positiveInt(path: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${path} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/**
+ * A custom training loop over a multi-task model and a weighting strategy: Adam over the model's
+ * weights plus the strategy's variables (a second Adam when the strategy has its own learning rate),
+ * seeded shuffling, events per step and epoch, validation, early stopping. No I/O, no drawing.
+ */
+export class Trainer {
+  readonly model: tf.LayersModel;
+  readonly tasks: readonly Task[];
+  readonly weighting: WeightingStrategy;
+  private readonly modelOptimizer: FusedAdam;
+  private readonly strategyOptimizer: FusedAdam | null;
+  private readonly learningRate: number;
+  private readonly weightDecay: number;
+  private readonly modelVars: tf.Variable[];
+  private readonly strategyVars: tf.Variable[];
+  private stepCount = 0;
+
+  constructor(options: TrainerOptions) {
+    const { model, tasks, weighting } = options;
+    if (tasks.length === 0) throw new Error('Trainer: at least one task is needed');
+    if (weighting.tasks.length !== tasks.length) {
+      throw new Error(`Trainer: the weighting has ${weighting.tasks.length} tasks, the trainer ${tasks.length}`);
+    }
+    if (model.outputs.length !== tasks.length) {
+      throw new Error(`Trainer: the model has ${model.outputs.length} outputs but there are ${tasks.length} tasks (one output per task)`);
+    }
+    const adam = options.optimizer ?? {};
+    this.learningRate = adam.learningRate ?? 1e-3;
+    if (!(this.learningRate > 0)) throw new RangeError(`optimizer.learningRate must be > 0, got ${this.learningRate}`);
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.weightDecay >= 0)) throw new RangeError(`weightDecay must be ≥ 0, got ${this.weightDecay}`);
+    const makeAdam = (vars: tf.Variable[], lr: number) =>
+      new FusedAdam(vars, { learningRate: lr, beta1: adam.beta1 ?? 0.9, beta2: adam.beta2 ?? 0.999, epsilon: adam.epsilon ?? 1e-7 });
+    this.model = model;
+    this.tasks = tasks;
+    this.weighting = weighting;
+    this.modelVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.strategyVars = weighting.variables.filter((v) => v.trainable);
+    if (this.modelVars.length === 0) throw new Error('Trainer: the model has no trainable weights');
+    const ownLr = weighting.learningRate;
+    const separate = ownLr !== undefined && ownLr !== this.learningRate && this.strategyVars.length > 0;
+    this.modelOptimizer = makeAdam(separate ? this.modelVars : [...this.modelVars, ...this.strategyVars], this.learningRate);
+    this.strategyOptimizer = separate ? makeAdam(this.strategyVars, ownLr) : null;
+  }
+
+  /** Total optimiser steps taken. */
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** The model's outputs as a list, one per task. */
+  forward(x: tf.Tensor, training = false): tf.Tensor[] {
+    const out = this.model.apply(x, { training }) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out : [out];
+  }
+
+  /** Predictions for `x`, one tensor per task, in evaluation mode and in chunks. */
+  predict(x: tf.Tensor, batchSize = 4096): tf.Tensor[] {
+    const n = x.shape[0]!;
+    const chunks: tf.Tensor[][] = [];
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      chunks.push(tf.tidy(() => this.forward(sliceRows(x, start, size), false)));
+    }
+    const out = this.tasks.map((_, t) => (chunks.length === 1 ? chunks[0]![t]! : tf.concat(chunks.map((c) => c[t]!))));
+    if (chunks.length > 1) chunks.flat().forEach((c) => c.dispose());
+    return out;
+  }
+
+  /** Weighted loss, per-task losses and metrics over a whole data set. */
+  evaluate(data: TrainingData, batchSize = 4096): Evaluation {
+    this.checkData('data', data);
+    const n = data.x.shape[0]!;
+    const sums = this.tasks.map((t) => new Float64Array(1 + t.metricSumNames.length));
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const chunk = tf.tidy(() => {
+        const outs = this.forward(sliceRows(data.x, start, size), false);
+        return this.tasks.map((task, t) => {
+          const target = sliceRows(data.targets[t]!, start, size);
+          const m = data.masks?.[t];
+          const mask = m === undefined ? undefined : sliceRows(m, start, size);
+          const lossValues = task.sampleLoss(outs[t]!, target);
+          const lossSum = mask === undefined ? tf.sum(lossValues) : tf.sum(tf.mul(lossValues, tf.reshape(mask, [-1])));
+          return tf.concat([tf.reshape(lossSum, [1]), task.metricSums(outs[t]!, target, mask)]);
+        });
+      });
+      chunk.forEach((c, t) => {
+        const v = c.dataSync();
+        const s = sums[t]!;
+        for (let k = 0; k < s.length; k++) s[k]! += v[k]!;
+        c.dispose();
+      });
+    }
+    const taskLosses: PerTask<number> = {};
+    const metrics: SplitMetrics = {};
+    const lossValues: number[] = [];
+    this.tasks.forEach((task, t) => {
+      const s = sums[t]!;
+      const count = s[1]!; // metric sums start with the labelled count
+      const l = count > 0 ? s[0]! / count : NaN;
+      taskLosses[task.name] = l;
+      lossValues.push(Number.isNaN(l) ? 0 : l);
+      metrics[task.name] = task.metricsFromSums(s.subarray(1));
+    });
+    const total = tf.tidy(() => this.weighting.combine(lossValues.map((l) => tf.scalar(l))).dataSync()[0]!);
+    return { loss: total, taskLosses, metrics };
+  }
+
+  /** Trains for `options.epochs` epochs; resolves with the history. */
+  async fit(data: TrainingData, options: FitOptions): Promise<History> {
+    this.checkData('data', data);
+    const epochs = positiveInt('epochs', options.epochs);
+    const batchSize = positiveInt('batchSize', options.batchSize ?? 32);
+    const metricsEvery = options.metricsEvery ?? 1;
+    if (!Number.isInteger(metricsEvery) || metricsEvery < 0) throw new RangeError(`metricsEvery must be an integer ≥ 0, got ${metricsEvery}`);
+    const split = options.validationSplit ?? 0;
+    if (!(split >= 0 && split < 1)) throw new RangeError(`validationSplit must be in [0, 1), got ${split}`);
+    if (split > 0 && options.validationData) throw new Error('give either validationSplit or validationData, not both');
+    const rng = new NumpyRandomState(options.seed ?? 0);
+
+    const owned: tf.Tensor[] = [];
+    let train = data;
+    let validation = options.validationData;
+    if (validation) this.checkData('validationData', validation);
+    if (split > 0) {
+      const n = data.x.shape[0]!;
+      const nVal = Math.round(n * split);
+      if (nVal < 1 || nVal >= n) throw new RangeError(`validationSplit ${split} of ${n} samples leaves an empty split`);
+      const perm = rng.permutation(n);
+      const pick = (idx: Int32Array): TrainingData => {
+        const i = tf.tensor1d(idx, 'int32');
+        const picked: TrainingData = {
+          x: tf.gather(data.x, i),
+          targets: data.targets.map((t) => tf.gather(t, i)),
+          masks: this.tasks.map((_, k) => (data.masks?.[k] ? tf.gather(data.masks[k], i) : undefined)),
+        };
+        i.dispose();
+        owned.push(picked.x, ...picked.targets, ...picked.masks!.filter((m): m is tf.Tensor => m !== undefined));
+        return picked;
+      };
+      train = pick(perm.slice(0, n - nVal));
+      validation = pick(perm.slice(n - nVal));
+    }
+    const stopping = options.earlyStopping;
+    if (stopping && !validation) throw new Error('earlyStopping needs validationSplit or validationData');
+    if (stopping) positiveInt('earlyStopping.patience', stopping.patience);
+
+    const history: History = { tasks: this.tasks.map((t) => t.name), strategy: this.weighting.name, epochs: [] };
+    const nTrain = train.x.shape[0]!;
+    const started = performance.now();
+    let lastYield = started;
+    let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
+        let acc: tf.Tensor1D | null = null;
+        let batches = 0;
+        for (let start = 0; start < nTrain; start += batchSize) {
+          if (options.signal?.aborted) break;
+          const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
+          const stacked = this.trainStep(train, idx);
+          if (options.onStep) this.emitStep(options, epoch, stacked);
+          if (acc === null) acc = stacked;
+          else {
+            const sum: tf.Tensor1D = tf.add(acc, stacked);
+            acc.dispose();
+            stacked.dispose();
+            acc = sum;
+          }
+          batches++;
+          if (options.yieldEveryMs !== undefined && performance.now() - lastYield >= options.yieldEveryMs) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            lastYield = performance.now();
+          }
+        }
+        if (acc === null) break; // aborted before the epoch's first step
+        const means = Array.from(acc.dataSync(), (v) => v / batches);
+        acc.dispose();
+        if (!Number.isFinite(means[0]!)) {
+          const bad = this.tasks.filter((_, t) => !Number.isFinite(means[t + 1]!)).map((t) => `'${t.name}'`);
+          throw new TrainingDivergedError(
+            `training diverged in epoch ${epoch}: the loss became ${means[0]}` +
+              (bad.length ? ` (task ${bad.join(', ')})` : '') +
+              '; lower the learning rate or check the targets for extreme values',
+          );
+        }
+        const event = this.epochEvent(epoch, means, started);
+        if (metricsEvery > 0 && (epoch % metricsEvery === 0 || epoch === epochs)) {
+          const trainEval = this.evaluate(train, options.evalBatchSize);
+          event.metrics = { train: trainEval.metrics };
+          if (validation) {
+            const v = this.evaluate(validation, options.evalBatchSize);
+            event.metrics.validation = v.metrics;
+            event.validation = { loss: v.loss, taskLosses: v.taskLosses };
+          }
+        } else if (validation && stopping) {
+          const v = this.evaluate(validation, options.evalBatchSize);
+          event.validation = { loss: v.loss, taskLosses: v.taskLosses };
+        }
+        history.epochs.push(event);
+        await options.onEpochEnd?.(event);
+        if (options.signal?.aborted) {
+          history.stoppedEarly = { epoch, bestEpoch: best.epoch || epoch, reason: 'aborted' };
+          break;
+        }
+        if (stopping && event.validation) {
+          const minDelta = stopping.minDelta ?? 0;
+          if (event.validation.loss < best.loss - minDelta) {
+            best.weights?.forEach((w) => w.dispose());
+            best = {
+              loss: event.validation.loss,
+              epoch,
+              weights: stopping.restoreBest === false ? null : this.snapshot(),
+            };
+          } else if (epoch - best.epoch >= stopping.patience) {
+            history.stoppedEarly = {
+              epoch,
+              bestEpoch: best.epoch,
+              reason: `validation loss did not improve for ${stopping.patience} epochs`,
+            };
+            if (best.weights) this.restore(best.weights);
+            break;
+          }
+        }
+      }
+    } finally {
+      best.weights?.forEach((w) => w.dispose());
+      owned.forEach((t) => t.dispose());
+    }
+    return history;
+  }
+
+  dispose(): void {
+    this.modelOptimizer.dispose();
+    this.strategyOptimizer?.dispose();
+  }
+
+  /** One optimiser step on the rows `idx`; returns [total, loss_1 … loss_T] (caller disposes). */
+  private trainStep(data: TrainingData, idx: Int32Array): tf.Tensor1D {
+    let stacked: tf.Tensor1D | null = null;
+    tf.tidy(() => {
+      const i = tf.tensor1d(idx, 'int32');
+      const xb = tf.gather(data.x, i);
+      const targets = data.targets.map((t) => tf.gather(t, i));
+      const masks = this.tasks.map((_, t) => {
+        const m = data.masks?.[t];
+        return m === undefined ? undefined : tf.gather(m, i);
+      });
+      const modelVars = this.modelVars;
+      const strategyVars = this.strategyVars;
+      const { grads } = tf.variableGrads(() => {
+        const outs = this.forward(xb, true);
+        const losses = this.tasks.map((task, t) => task.loss(outs[t]!, targets[t]!, masks[t]));
+        const total = this.weighting.combine(losses);
+        // survives the gradient's tidy; disposed by the caller
+        stacked = tf.keep(tf.stack([total, ...losses]) as tf.Tensor1D);
+        return total;
+      }, [...modelVars, ...strategyVars]);
+      const pick = (vars: readonly tf.Variable[]): tf.NamedTensorMap => {
+        const out: tf.NamedTensorMap = {};
+        for (const v of vars) if (grads[v.name]) out[v.name] = grads[v.name]!;
+        return out;
+      };
+      if (this.strategyOptimizer) {
+        this.modelOptimizer.applyGradients(pick(modelVars));
+        this.strategyOptimizer.applyGradients(pick(strategyVars));
+      } else {
+        this.modelOptimizer.applyGradients(grads);
+      }
+      if (this.weightDecay > 0) {
+        const keep = 1 - this.learningRate * this.weightDecay;
+        for (const v of modelVars) v.assign(tf.mul(v, keep));
+      }
+      this.weighting.afterStep?.();
+    });
+    this.stepCount++;
+    return stacked!;
+  }
+
+  private snapshot(): tf.Tensor[] {
+    return [...this.model.weights.map((w) => w.read()), ...this.weighting.variables].map((v) => tf.clone(v));
+  }
+
+  private restore(saved: tf.Tensor[]): void {
+    const targets = [...this.model.weights.map((w) => w.read() as tf.Variable), ...this.weighting.variables];
+    targets.forEach((v, i) => v.assign(saved[i]!));
+  }
+
+  private perTask(values: readonly number[]): PerTask<number> {
+    const out: PerTask<number> = {};
+    this.tasks.forEach((t, i) => (out[t.name] = values[i]!));
+    return out;
+  }
+
+  private emitStep(options: FitOptions, epoch: number, stacked: tf.Tensor1D): void {
+    const v = stacked.dataSync();
+    const sigmas = this.weighting.sigmas?.();
+    options.onStep!({
+      epoch,
+      step: this.stepCount,
+      loss: v[0]!,
+      taskLosses: this.perTask(Array.from(v.subarray(1))),
+      weights: this.perTask(this.weighting.weights()),
+      ...(sigmas ? { sigmas: this.perTask(sigmas) } : {}),
+    });
+  }
+
+  private epochEvent(epoch: number, means: number[], started: number): EpochEvent {
+    const sigmas = this.weighting.sigmas?.();
+    const state = this.weighting.getState();
+    const logVar = state['logVariance'];
+    return {
+      epoch,
+      steps: this.stepCount,
+      loss: means[0]!,
+      taskLosses: this.perTask(means.slice(1)),
+      weights: this.perTask(this.weighting.weights()),
+      ...(sigmas ? { sigmas: this.perTask(sigmas) } : {}),
+      ...(Array.isArray(logVar) ? { logVariances: this.perTask(logVar as number[]) } : {}),
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  private checkData(path: string, data: TrainingData): void {
+    const n = data.x.shape[0];
+    if (n === undefined || n < 1) throw new TrainingDataError(`${path}.x has no samples`);
+    if (data.targets.length !== this.tasks.length) {
+      throw new TrainingDataError(`${path}.targets has ${data.targets.length} entries for ${this.tasks.length} tasks`);
+    }
+    data.targets.forEach((t, i) => {
+      if (t.shape[0] !== n) {
+        throw new TrainingDataError(`${path}.targets[${i}] (task '${this.tasks[i]!.name}') has ${t.shape[0]} rows, x has ${n}`);
+      }
+    });
+    data.masks?.forEach((m, i) => {
+      if (m !== undefined && (m.shape[0] !== n || m.size !== n)) {
+        throw new TrainingDataError(`${path}.masks[${i}] (task '${this.tasks[i]!.name}') must be [${n}], got [${m.shape.join(', ')}]`);
+      }
+    });
+  }
+}
+
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
+  if (start === 0 && size === t.shape[0]) return t;
+  const begin = t.shape.map((_, i) => (i === 0 ? start : 0));
+  const sz = t.shape.map((d, i) => (i === 0 ? size : d));
+  return tf.slice(t, begin, sz);
+}
