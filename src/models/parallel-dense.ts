@@ -131,6 +131,8 @@ export class UnstackTowers extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    // tf.unstack's gradient breaks on a single output (it stacks a bare tensor)
+    if (x.shape[1] === 1) return [tf.reshape(x, [x.shape[0]!, x.shape[2]!])];
     return tf.unstack(x, 1);
   }
 }

@@ -1,0 +1,34 @@
+/**
+ * tfjs-mtl: multi-task learning with learned loss weighting on TensorFlow.js. Browser-safe: the
+ * Node-only pieces (files, plots to PNG, backend set-up) are in 'tfjs-mtl/node'.
+ */
+export * from './tasks/index.js';
+export * from './weighting/index.js';
+export * from './models/index.js';
+export { Trainer, TrainingDataError, TrainingDivergedError } from './train/trainer.js';
+export type {
+  AdamOptions,
+  EarlyStoppingOptions,
+  Evaluation,
+  FitOptions,
+  TrainerOptions,
+  TrainingData,
+} from './train/trainer.js';
+export { FusedAdam, type FusedAdamOptions } from './train/fused-adam.js';
+export type { EpochEvent, PerTask, SplitMetrics, StepEvent, TrainCallbacks } from './train/events.js';
+export { historySeries, type History } from './train/history.js';
+export { NumpyRandomState } from './random/numpy-random-state.js';
+export {
+  generateSeedToyData,
+  SEED_TOY_TRUE_SIGMA,
+  type SeedToyData,
+  type SeedToyOptions,
+} from './data/synthetic/seed-toy.js';
+export {
+  runSeedToyExperiment,
+  type SeedToyExperimentOptions,
+  type SeedToyResult,
+  type SeedToyTaskResult,
+} from './experiments/seed-toy.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './backend/wasm-kernels.js';
+export * from './plot/specs.js';

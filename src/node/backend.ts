@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
+
+/** Backends the Node layer can set up without native add-ons. */
+export const NODE_BACKENDS = Object.freeze(['wasm', 'cpu'] as const);
+export type NodeBackend = (typeof NODE_BACKENDS)[number];
+
+/**
+ * Makes `name` the active TF.js backend: `wasm` (the default: XNNPACK with SIMD, plus the training
+ * kernels tfjs-backend-wasm 4.22 lacks or runs slowly) or the pure-JS `cpu`. Returns the active name.
+ */
+export async function setupBackend(name: string = 'wasm'): Promise<NodeBackend> {
+  if (!(NODE_BACKENDS as readonly string[]).includes(name)) {
+    throw new Error(`unknown backend '${name}'; choose one of ${NODE_BACKENDS.join(', ')}`);
+  }
+  tf.enableProdMode();
+  if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`the TF.js '${name}' backend failed to initialise`);
+  await tf.ready();
+  return name as NodeBackend;
+}
