@@ -12,7 +12,10 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     epochs: { type: 'string', default: '2000' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    reference: { type: 'string', default: fileURLToPath(new URL('../../shared/reference/seed_torch.py', import.meta.url)) },
+    reference: {
+      type: 'string',
+      default: fileURLToPath(new URL('../../shared/reference/seed_torch.py', import.meta.url)),
+    },
   },
 });
 const runs = Number(values.runs);
@@ -21,7 +24,8 @@ function fail(message) {
   console.error(`bench: ${message}`);
   process.exit(1);
 }
-if (!existsSync(values.reference)) fail(`PyTorch reference not found at ${values.reference} (--reference PATH)`);
+if (!existsSync(values.reference))
+  fail(`PyTorch reference not found at ${values.reference} (--reference PATH)`);
 const probe = spawnSync(values.python, ['-c', 'import torch'], { encoding: 'utf8' });
 if (probe.status !== 0) fail(`${values.python} cannot import torch: run 'apt-get install -y python3-torch'`);
 
@@ -47,10 +51,14 @@ for (let i = 0; i < runs; i++) {
   // alternate which goes first so that drift on the machine hits both alike
   const pair =
     i % 2 === 0
-      ? [() => torch.push(runJson(values.python, [values.reference, '--quiet', '--epochs', values.epochs])),
-         () => lib.push(runJson(process.execPath, [runner, values.backend, values.epochs]))]
-      : [() => lib.push(runJson(process.execPath, [runner, values.backend, values.epochs])),
-         () => torch.push(runJson(values.python, [values.reference, '--quiet', '--epochs', values.epochs]))];
+      ? [
+          () => torch.push(runJson(values.python, [values.reference, '--quiet', '--epochs', values.epochs])),
+          () => lib.push(runJson(process.execPath, [runner, values.backend, values.epochs])),
+        ]
+      : [
+          () => lib.push(runJson(process.execPath, [runner, values.backend, values.epochs])),
+          () => torch.push(runJson(values.python, [values.reference, '--quiet', '--epochs', values.epochs])),
+        ];
   pair.forEach((f) => f());
   const l = lib.at(-1);
   const t = torch.at(-1);
@@ -63,7 +71,13 @@ const libTrain = median(lib.map((r) => r.train_s));
 const torchTrain = median(torch.map((r) => r.train_s));
 const libWall = median(lib.map((r) => r.wall));
 const torchWall = median(torch.map((r) => r.wall));
-console.log(`\nmedian over ${runs} paired runs (${values.epochs} epochs, ${lib[0].steps} steps, backend ${values.backend}):`);
-console.log(`  training wall: tfjs-mtl ${libTrain.toFixed(2)} s, PyTorch ${torchTrain.toFixed(2)} s (${torch[0].threads} thread(s), torch ${torch[0].torch})`);
-console.log(`  process wall:  tfjs-mtl ${libWall.toFixed(2)} s, PyTorch ${torchWall.toFixed(2)} s (ratio ${(libWall / torchWall).toFixed(2)})`);
+console.log(
+  `\nmedian over ${runs} paired runs (${values.epochs} epochs, ${lib[0].steps} steps, backend ${values.backend}):`,
+);
+console.log(
+  `  training wall: tfjs-mtl ${libTrain.toFixed(2)} s, PyTorch ${torchTrain.toFixed(2)} s (${torch[0].threads} thread(s), torch ${torch[0].torch})`,
+);
+console.log(
+  `  process wall:  tfjs-mtl ${libWall.toFixed(2)} s, PyTorch ${torchWall.toFixed(2)} s (ratio ${(libWall / torchWall).toFixed(2)})`,
+);
 console.log(`seed-toy ratio ${(libTrain / torchTrain).toFixed(2)}`);

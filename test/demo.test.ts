@@ -78,7 +78,16 @@ describe('tfjs-mtl demo', () => {
     const dir = mkdtempSync(join(tmpdir(), 'demo-bad-'));
     const file = join(dir, 'taken');
     runCli(['demo', '--epochs', '1', '--n', '20', '--out', join(dir, 'ok'), '--quiet']);
-    const r = runCli(['demo', '--epochs', '1', '--n', '20', '--out', join(dir, 'ok', 'summary.json'), '--quiet']);
+    const r = runCli([
+      'demo',
+      '--epochs',
+      '1',
+      '--n',
+      '20',
+      '--out',
+      join(dir, 'ok', 'summary.json'),
+      '--quiet',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^tfjs-mtl: .*summary\.json/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -17,7 +17,10 @@ interface DemoFlags {
 }
 
 export function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/:/g, '-');
 }
 
 export function demoCommand(): Command {
@@ -35,7 +38,12 @@ export function demoCommand(): Command {
     .action(async (flags: DemoFlags) => {
       const out = resolve(flags.out ?? `runs/demo-${timestamp()}`);
       const backend = await setupBackend(flags.backend);
-      const progress = createProgress('training', flags.epochs, ['loss', 'σ y1', 'σ y2'], flags.quiet ?? false);
+      const progress = createProgress(
+        'training',
+        flags.epochs,
+        ['loss', 'σ y1', 'σ y2'],
+        flags.quiet ?? false,
+      );
       const result = await runSeedToyExperiment({
         n: flags.n,
         epochs: flags.epochs,
@@ -62,7 +70,8 @@ export function demoCommand(): Command {
       const lines = [
         'learned noise σ (truth):',
         ...result.tasks.map(
-          (t) => `  ${t.name}: σ̂ = ${t.sigma.toPrecision(4)}  (true ${t.trueSigma}; log σ² = ${t.logVariance.toFixed(4)})`,
+          (t) =>
+            `  ${t.name}: σ̂ = ${t.sigma.toPrecision(4)}  (true ${t.trueSigma}; log σ² = ${t.logVariance.toFixed(4)})`,
         ),
         `trained ${result.steps} steps in ${result.trainSeconds.toFixed(1)} s on ${backend} ` +
           `(${((1000 * result.trainSeconds) / result.steps).toFixed(2)} ms/step)`,

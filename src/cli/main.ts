@@ -5,7 +5,9 @@ import { UsageError } from './errors.js';
 
 export function buildProgram(): Command {
   return new Command('tfjs-mtl')
-    .description('Multi-task learning with learned loss weighting (Kendall, Gal & Cipolla 2018) on TensorFlow.js')
+    .description(
+      'Multi-task learning with learned loss weighting (Kendall, Gal & Cipolla 2018) on TensorFlow.js',
+    )
     .version('0.1.0')
     .showHelpAfterError()
     .addCommand(demoCommand());
@@ -20,7 +22,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode; // commander has printed the message
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`tfjs-mtl: ${message}\n`);
-    if (process.env['TFJS_MTL_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    if (process.env['TFJS_MTL_DEBUG'] && err instanceof Error && err.stack)
+      process.stderr.write(err.stack + '\n');
     return err instanceof UsageError ? err.exitCode : 1;
   }
 }

@@ -56,7 +56,13 @@ export async function runSeedToyExperiment(options: SeedToyExperimentOptions = {
   const data = generateSeedToyData({ n: options.n ?? 100, seed });
   const names = ['y1', 'y2'];
   const tasks = names.map((name) => regressionTask({ name }));
-  const model = towersModel({ inputDim: 1, outputs: [1, 1], hidden: [options.hidden ?? 1024], init: 'pytorch', seed });
+  const model = towersModel({
+    inputDim: 1,
+    outputs: [1, 1],
+    hidden: [options.hidden ?? 1024],
+    init: 'pytorch',
+    seed,
+  });
   const weighting = uncertaintyWeighting(tasks, { form: options.form ?? 'seed' });
   const trainer = new Trainer({
     model,

@@ -21,7 +21,10 @@ export function denseInitializers(init: DenseInit, fanIn: number, seed: number):
       biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: seed + 1 }),
     };
   }
-  return { kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.zeros() };
+  return {
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: tf.initializers.zeros(),
+  };
 }
 
 export function checkDenseInit(path: string, init: string): DenseInit {

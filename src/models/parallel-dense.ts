@@ -34,8 +34,10 @@ export class ParallelDense extends tf.layers.Layer {
 
   constructor(args: ParallelDenseArgs) {
     super({ ...(args.name !== undefined ? { name: args.name } : {}), trainable: args.trainable ?? true });
-    if (!Number.isInteger(args.towers) || args.towers < 1) throw new Error(`ParallelDense: towers must be ≥ 1, got ${args.towers}`);
-    if (!Number.isInteger(args.units) || args.units < 1) throw new Error(`ParallelDense: units must be ≥ 1, got ${args.units}`);
+    if (!Number.isInteger(args.towers) || args.towers < 1)
+      throw new Error(`ParallelDense: towers must be ≥ 1, got ${args.towers}`);
+    if (!Number.isInteger(args.units) || args.units < 1)
+      throw new Error(`ParallelDense: units must be ≥ 1, got ${args.units}`);
     this.towers = args.towers;
     this.units = args.units;
     this.activation = args.activation ?? 'linear';
@@ -49,7 +51,9 @@ export class ParallelDense extends tf.layers.Layer {
       throw new Error(`ParallelDense: input has ${shape[1]} towers, the layer ${this.towers}`);
     }
     if (shape.length !== 2 && shape.length !== 3) {
-      throw new Error(`ParallelDense: input must be [B, in] or [B, ${this.towers}, in], got [${shape.join(', ')}]`);
+      throw new Error(
+        `ParallelDense: input must be [B, in] or [B, ${this.towers}, in], got [${shape.join(', ')}]`,
+      );
     }
     const inDim = shape[shape.length - 1]!;
     this.kernel = this.addWeight('kernel', [this.towers, inDim, this.units], 'float32', this.kernelInit);
@@ -68,11 +72,14 @@ export class ParallelDense extends tf.layers.Layer {
       const kernel = this.kernel!.read();
       const bias = this.bias!.read();
       const [T, inDim, U] = [this.towers, kernel.shape[1]!, this.units];
-      const batch = x.shape[0]!;
+      const batch = x.shape[0];
       let y: tf.Tensor;
       if (x.rank === 2) {
         // shared input: one [B, in] × [in, T·U] product for all towers
-        const wide = inDim === 1 ? tf.reshape(kernel, [1, T * U]) : tf.reshape(tf.transpose(kernel, [1, 0, 2]), [inDim, T * U]);
+        const wide =
+          inDim === 1
+            ? tf.reshape(kernel, [1, T * U])
+            : tf.reshape(tf.transpose(kernel, [1, 0, 2]), [inDim, T * U]);
         y = tf.reshape(tf.add(tf.matMul(x, wide), tf.reshape(bias, [T * U])), [batch, T, U]);
       } else if (U === 1) {
         // one output per tower: a multiply and a last-axis sum beat a batched matMul
@@ -111,7 +118,10 @@ export class ParallelDense extends tf.layers.Layer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const c = config as unknown as ParallelDenseArgs & { kernelInitializer: unknown; biasInitializer: unknown };
+    const c = config as unknown as ParallelDenseArgs & {
+      kernelInitializer: unknown;
+      biasInitializer: unknown;
+    };
     return new cls({
       ...c,
       kernelInitializer: deserializeInitializer(c.kernelInitializer),
@@ -132,7 +142,7 @@ export class UnstackTowers extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     // tf.unstack's gradient breaks on a single output (it stacks a bare tensor)
-    if (x.shape[1] === 1) return [tf.reshape(x, [x.shape[0]!, x.shape[2]!])];
+    if (x.shape[1] === 1) return [tf.reshape(x, [x.shape[0], x.shape[2]!])];
     return tf.unstack(x, 1);
   }
 }

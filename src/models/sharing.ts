@@ -28,11 +28,14 @@ export function sharedTrunkModel(options: SharedTrunkModelOptions): tf.LayersMod
   const init = checkDenseInit('init', options.init ?? 'glorot');
   const dropout = options.dropout ?? 0;
   let seed = options.seed ?? 0;
-  if (!Number.isInteger(inputDim) || inputDim < 1) throw new Error(`sharedTrunkModel: inputDim must be ≥ 1, got ${inputDim}`);
+  if (!Number.isInteger(inputDim) || inputDim < 1)
+    throw new Error(`sharedTrunkModel: inputDim must be ≥ 1, got ${inputDim}`);
   if (outputs.length === 0) throw new Error('sharedTrunkModel: at least one task output is needed');
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`sharedTrunkModel: dropout must be in [0, 1), got ${dropout}`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new Error(`sharedTrunkModel: dropout must be in [0, 1), got ${dropout}`);
   for (const [i, u] of [...trunk, ...head, ...outputs].entries()) {
-    if (!Number.isInteger(u) || u < 1) throw new Error(`sharedTrunkModel: layer ${i} width must be a positive integer, got ${u}`);
+    if (!Number.isInteger(u) || u < 1)
+      throw new Error(`sharedTrunkModel: layer ${i} width must be a positive integer, got ${u}`);
   }
   const input = tf.input({ shape: [inputDim], name: 'input' });
   let x: tf.SymbolicTensor = input;
@@ -41,7 +44,8 @@ export function sharedTrunkModel(options: SharedTrunkModelOptions): tf.LayersMod
     x = tf.layers
       .dense({ units, activation, name: `trunk_${i}`, ...denseInitializers(init, fanIn, (seed += 2)) })
       .apply(x) as tf.SymbolicTensor;
-    if (dropout > 0) x = tf.layers.dropout({ rate: dropout, seed: (seed += 1) }).apply(x) as tf.SymbolicTensor;
+    if (dropout > 0)
+      x = tf.layers.dropout({ rate: dropout, seed: (seed += 1) }).apply(x) as tf.SymbolicTensor;
     fanIn = units;
   });
   const safe = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
@@ -51,7 +55,12 @@ export function sharedTrunkModel(options: SharedTrunkModelOptions): tf.LayersMod
     let hIn = fanIn;
     head.forEach((w, j) => {
       h = tf.layers
-        .dense({ units: w, activation, name: `head_${tag}_${j}`, ...denseInitializers(init, hIn, (seed += 2)) })
+        .dense({
+          units: w,
+          activation,
+          name: `head_${tag}_${j}`,
+          ...denseInitializers(init, hIn, (seed += 2)),
+        })
         .apply(h) as tf.SymbolicTensor;
       hIn = w;
     });

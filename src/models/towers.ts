@@ -28,10 +28,12 @@ export function towersModel(options: TowersModelOptions): tf.LayersModel {
   const init = checkDenseInit('init', options.init ?? 'pytorch');
   const activation = options.activation ?? 'relu';
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(inputDim) || inputDim < 1) throw new Error(`towersModel: inputDim must be ≥ 1, got ${inputDim}`);
+  if (!Number.isInteger(inputDim) || inputDim < 1)
+    throw new Error(`towersModel: inputDim must be ≥ 1, got ${inputDim}`);
   if (outputs.length === 0) throw new Error('towersModel: at least one task output is needed');
   for (const [i, u] of [...hidden, ...outputs].entries()) {
-    if (!Number.isInteger(u) || u < 1) throw new Error(`towersModel: layer ${i} width must be a positive integer, got ${u}`);
+    if (!Number.isInteger(u) || u < 1)
+      throw new Error(`towersModel: layer ${i} width must be a positive integer, got ${u}`);
   }
   const T = outputs.length;
   const input = tf.input({ shape: [inputDim], name: 'input' });
@@ -59,7 +61,10 @@ export function towersModel(options: TowersModelOptions): tf.LayersModel {
     heads = new UnstackTowers({ name: 'task_outputs' }).apply(out) as tf.SymbolicTensor[];
   } else {
     // different widths per task: unstack the hidden towers and give each its own head
-    const perTower = hidden.length === 0 ? outputs.map(() => x) : (new UnstackTowers({ name: 'towers' }).apply(x) as tf.SymbolicTensor[]);
+    const perTower =
+      hidden.length === 0
+        ? outputs.map(() => x)
+        : (new UnstackTowers({ name: 'towers' }).apply(x) as tf.SymbolicTensor[]);
     heads = outputs.map(
       (units, t) =>
         tf.layers

@@ -36,7 +36,7 @@ export async function writeSeedToyReport(
   const plots = [
     await writePlot(
       scatterSpec({
-        title: `Seed toy data (N = ${data.x.length}, seed ${String(settings['seed'] ?? 0)})`,
+        title: `Seed toy data (N = ${data.x.length}, seed ${JSON.stringify(settings['seed'] ?? 0)})`,
         series: names.map((name, i) => ({ name, x: data.x, y: data.y[i]! })),
         xTitle: 'x',
         yTitle: 'y',
@@ -49,7 +49,10 @@ export async function writeSeedToyReport(
         epochs: history.epochs.map((e) => e.epoch),
         series: [
           { name: 'total', values: history.epochs.map((e) => e.loss) },
-          ...names.map((name) => ({ name, values: historySeries(history, (e) => e.taskLosses[name]).values })),
+          ...names.map((name) => ({
+            name,
+            values: historySeries(history, (e) => e.taskLosses[name]).values,
+          })),
         ],
         yTitle: 'loss',
         logY: true,

@@ -36,15 +36,18 @@ describe('NumpyRandomState', () => {
     const data = generateSeedToyData({ n: 100, seed: Number(seed) });
     const g = golden.gen_data[seed]!;
     expectFloat64Close(data.x, g.X);
-    expectFloat64Close(data.y[0]!, g.Y1, 40);
-    expectFloat64Close(data.y[1]!, g.Y2, 8);
+    expectFloat64Close(data.y[0], g.Y1, 40);
+    expectFloat64Close(data.y[1], g.Y2, 8);
   });
 
   it('matches numpy for rand, randint and permutation (np.random.seed(7))', () => {
     // /usr/bin/python3: np.random.seed(7); permutation(10); rand(3); [randint(0,17) for 5]
     const rs = new NumpyRandomState(7);
     expect(Array.from(rs.permutation(10))).toEqual([8, 5, 0, 2, 1, 9, 7, 3, 6, 4]);
-    expectFloat64Close([rs.random(), rs.random(), rs.random()], [0.07205113335976154, 0.26843898010187117, 0.49988250082555996]);
+    expectFloat64Close(
+      [rs.random(), rs.random(), rs.random()],
+      [0.07205113335976154, 0.26843898010187117, 0.49988250082555996],
+    );
     expect([0, 1, 2, 3, 4].map(() => rs.randomInt(17))).toEqual([4, 16, 7, 12, 0]);
   });
 

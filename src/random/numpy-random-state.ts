@@ -88,7 +88,8 @@ export class NumpyRandomState {
 
   /** Uniform integer in [0, n), unbiased (rejection on a power-of-two mask, as numpy's legacy `randint`). */
   randomInt(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new RangeError(`randomInt bound must be in [1, 2^32), got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff)
+      throw new RangeError(`randomInt bound must be in [1, 2^32), got ${n}`);
     if (n === 1) return 0;
     const max = n - 1;
     let mask = max;

@@ -21,7 +21,9 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
   const { name } = options;
   const likelihood = options.likelihood ?? 'softmax';
   if (likelihood !== 'softmax' && likelihood !== 'bernoulli') {
-    throw new Error(`task '${name}': a classification likelihood is 'softmax' or 'bernoulli', got '${String(likelihood)}'`);
+    throw new Error(
+      `task '${name}': a classification likelihood is 'softmax' or 'bernoulli', got '${String(likelihood)}'`,
+    );
   }
   const numClasses = likelihood === 'bernoulli' ? 2 : options.numClasses;
   if (numClasses === undefined || !Number.isInteger(numClasses) || numClasses < 2) {
@@ -30,28 +32,32 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
 
   /** Per-sample cross-entropy [B] and whether each prediction is right [B]. */
   const crossEntropyAndHits = (prediction: tf.Tensor, target: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] => {
-    const batch = prediction.shape[0]!;
+    const batch = prediction.shape[0];
     if (target.shape[0] !== batch) {
       throw new Error(`task '${name}': ${target.shape[0]} labels for a batch of ${batch} predictions`);
     }
     if (likelihood === 'softmax') {
       if (prediction.rank !== 2 || prediction.shape[1] !== numClasses) {
-        throw new Error(`task '${name}': softmax logits must be [B, ${numClasses}], got [${prediction.shape.join(', ')}]`);
+        throw new Error(
+          `task '${name}': softmax logits must be [B, ${numClasses}], got [${prediction.shape.join(', ')}]`,
+        );
       }
-      const labels = tf.cast(tf.reshape(target, [-1]), 'int32') as tf.Tensor1D;
+      const labels = tf.cast<tf.Tensor1D>(tf.reshape(target, [-1]), 'int32');
       const picked = tf.sum(tf.mul(tf.oneHot(labels, numClasses), prediction), 1);
-      const ce = tf.sub(tf.logSumExp(prediction, 1), picked) as tf.Tensor1D;
-      const hits = tf.cast(tf.equal(tf.argMax(prediction, 1), labels), 'float32') as tf.Tensor1D;
+      const ce = tf.sub<tf.Tensor1D>(tf.logSumExp(prediction, 1), picked);
+      const hits = toFloat1D(tf.equal(tf.argMax(prediction, 1), labels));
       return [ce, hits];
     }
     if (prediction.size !== batch) {
-      throw new Error(`task '${name}': a Bernoulli task has one logit per sample, got [${prediction.shape.join(', ')}]`);
+      throw new Error(
+        `task '${name}': a Bernoulli task has one logit per sample, got [${prediction.shape.join(', ')}]`,
+      );
     }
-    const z = tf.reshape(prediction, [-1]) as tf.Tensor1D;
+    const z = tf.reshape<tf.Rank.R1>(prediction, [-1]);
     const y = tf.cast(tf.reshape(target, [-1]), 'float32');
     // max(z, 0) − z·y + log(1 + e^(−|z|)): stable for large |z|
-    const ce = tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))) as tf.Tensor1D;
-    const hits = tf.cast(tf.equal(tf.cast(tf.greater(z, 0), 'float32'), y), 'float32') as tf.Tensor1D;
+    const ce = tf.add<tf.Tensor1D>(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+    const hits = toFloat1D(tf.equal(tf.cast(tf.greater(z, 0), 'float32'), y));
     return [ce, hits];
   };
 
@@ -73,7 +79,14 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
       }),
     metricsFromSums: (sums: ArrayLike<number>) => {
       const n = sums[0]!;
-      return n > 0 ? { accuracy: sums[1]! / n, crossEntropy: sums[2]! / n } : { accuracy: NaN, crossEntropy: NaN };
+      return n > 0
+        ? { accuracy: sums[1]! / n, crossEntropy: sums[2]! / n }
+        : { accuracy: NaN, crossEntropy: NaN };
     },
   });
+}
+
+/** A boolean [B] as float 0/1 (tf.cast's typing keeps the input's rank type, not the 1-D we know it has). */
+function toFloat1D(x: tf.Tensor): tf.Tensor1D {
+  return tf.cast(x, 'float32') as tf.Tensor1D;
 }

@@ -16,6 +16,6 @@ export function maskedMean(values: tf.Tensor1D, mask?: tf.Tensor): tf.Scalar {
 /** Per-sample values [B] of an elementwise loss [B, ...]: the mean over the non-batch axes. */
 export function perSample(values: tf.Tensor): tf.Tensor1D {
   if (values.rank === 1) return values as tf.Tensor1D;
-  const batch = values.shape[0]!;
+  const batch = values.shape[0];
   return tf.mean(tf.reshape(values, [batch, -1]), 1);
 }

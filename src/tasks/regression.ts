@@ -24,7 +24,9 @@ export function regressionTask(options: RegressionTaskOptions): Task {
   const { name } = options;
   const likelihood = options.likelihood ?? 'gaussian';
   if (likelihood !== 'gaussian' && likelihood !== 'laplace') {
-    throw new Error(`task '${name}': a regression likelihood is 'gaussian' or 'laplace', got '${String(likelihood)}'`);
+    throw new Error(
+      `task '${name}': a regression likelihood is 'gaussian' or 'laplace', got '${String(likelihood)}'`,
+    );
   }
   const residual = (prediction: tf.Tensor, target: tf.Tensor): tf.Tensor => {
     checkShapes(name, prediction, target);

@@ -2,7 +2,12 @@ import type * as tf from '@tensorflow/tfjs';
 
 /** The likelihood a task's loss is the negative log of (up to constants). */
 export type Likelihood = 'gaussian' | 'laplace' | 'softmax' | 'bernoulli';
-export const LIKELIHOODS: readonly Likelihood[] = Object.freeze(['gaussian', 'laplace', 'softmax', 'bernoulli']);
+export const LIKELIHOODS: readonly Likelihood[] = Object.freeze([
+  'gaussian',
+  'laplace',
+  'softmax',
+  'bernoulli',
+]);
 
 export type TaskKind = 'regression' | 'classification';
 

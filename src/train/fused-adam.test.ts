@@ -4,12 +4,19 @@ import { FusedAdam } from './fused-adam.js';
 
 describe('FusedAdam', () => {
   it('takes the same steps as tf.train.adam', () => {
-    const init = [tf.randomNormal([3, 4], 0, 1, 'float32', 1), tf.randomNormal([4], 0, 1, 'float32', 2), tf.scalar(0.7)];
+    const init = [
+      tf.randomNormal([3, 4], 0, 1, 'float32', 1),
+      tf.randomNormal([4], 0, 1, 'float32', 2),
+      tf.scalar(0.7),
+    ];
     const a = init.map((t) => tf.variable(t.clone()));
     const b = init.map((t) => tf.variable(t.clone()));
     const target = tf.randomNormal([3, 4], 0, 1, 'float32', 3);
     const loss = (vars: tf.Variable[]) => () =>
-      tf.add(tf.sum(tf.square(tf.sub(tf.add(tf.mul(vars[0]!, vars[2]!), vars[1]!), target))), tf.square(vars[2]!)) as tf.Scalar;
+      tf.add<tf.Scalar>(
+        tf.sum(tf.square(tf.sub(tf.add(tf.mul(vars[0]!, vars[2]!), vars[1]!), target))),
+        tf.square(vars[2]!),
+      );
     const ref = tf.train.adam(0.01, 0.8, 0.99, 1e-6);
     const fused = new FusedAdam(b, { learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
     for (let i = 0; i < 25; i++) {

@@ -10,7 +10,10 @@ export interface History {
 }
 
 /** One series of the history: e.g. `series(h, (e) => e.sigmas?.y1)`. */
-export function historySeries(history: History, pick: (e: EpochEvent) => number | undefined): { epochs: number[]; values: number[] } {
+export function historySeries(
+  history: History,
+  pick: (e: EpochEvent) => number | undefined,
+): { epochs: number[]; values: number[] } {
   const epochs: number[] = [];
   const values: number[] = [];
   for (const e of history.epochs) {

@@ -109,7 +109,11 @@ describe('Trainer', () => {
     const y = data.targets[0]!.arraySync() as number[][];
     for (let i = 0; i < 10; i++) y[i]![0] = 1e4;
     const mask = tf.tensor1d(Array.from({ length: 40 }, (_, i) => (i < 10 ? 0 : 1)));
-    const masked = trainer.evaluate({ x: data.x, targets: [tf.tensor2d(y), data.targets[1]!], masks: [mask, undefined] });
+    const masked = trainer.evaluate({
+      x: data.x,
+      targets: [tf.tensor2d(y), data.targets[1]!],
+      masks: [mask, undefined],
+    });
     const subset = trainer.evaluate({
       x: data.x.slice([10, 0], [30, 3]),
       targets: [data.targets[0]!.slice([10, 0], [30, 1]), data.targets[1]!.slice([10], [30])],
@@ -135,7 +139,8 @@ describe('Trainer', () => {
 
   it('keeps weight decay off the log-variances and gives them their own optimiser', async () => {
     const { trainer, weighting, model } = setup({ weightDecay: 5, trainableS: false });
-    const norm = () => tf.tidy(() => tf.addN(model.trainableWeights.map((w) => tf.sum(tf.square(w.read())))).dataSync()[0]!);
+    const norm = () =>
+      tf.tidy(() => tf.addN(model.trainableWeights.map((w) => tf.sum(tf.square(w.read())))).dataSync()[0]!);
     const before = norm();
     await trainer.fit(mixedData(40), { epochs: 3, batchSize: 40, metricsEvery: 0 });
     expect(weighting.logVariances()).toEqual([0, 0]);
@@ -163,15 +168,27 @@ describe('Trainer', () => {
       /targets has 1 entries for 2 tasks/,
     );
     await expect(
-      trainer.fit({ x: data.x, targets: [data.targets[0]!.slice([0, 0], [10, 1]), data.targets[1]!] }, { epochs: 1 }),
+      trainer.fit(
+        { x: data.x, targets: [data.targets[0]!.slice([0, 0], [10, 1]), data.targets[1]!] },
+        { epochs: 1 },
+      ),
     ).rejects.toThrow(TrainingDataError);
     await expect(trainer.fit(data, { epochs: 1, masks: [] } as never)).resolves.toBeDefined();
     await expect(trainer.fit(data, { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer/);
-    await expect(trainer.fit(data, { epochs: 1, validationSplit: 1 })).rejects.toThrow(/validationSplit must be in \[0, 1\)/);
-    await expect(trainer.fit(data, { epochs: 1, earlyStopping: { patience: 2 } })).rejects.toThrow(/earlyStopping needs/);
+    await expect(trainer.fit(data, { epochs: 1, validationSplit: 1 })).rejects.toThrow(
+      /validationSplit must be in \[0, 1\)/,
+    );
+    await expect(trainer.fit(data, { epochs: 1, earlyStopping: { patience: 2 } })).rejects.toThrow(
+      /earlyStopping needs/,
+    );
     const tasks = [regressionTask({ name: 'a' })];
     expect(
-      () => new Trainer({ model: towersModel({ inputDim: 1, outputs: [1, 1] }), tasks, weighting: equalWeighting(tasks) }),
+      () =>
+        new Trainer({
+          model: towersModel({ inputDim: 1, outputs: [1, 1] }),
+          tasks,
+          weighting: equalWeighting(tasks),
+        }),
     ).toThrow(/2 outputs but there are 1 tasks/);
   });
 
@@ -180,8 +197,8 @@ describe('Trainer', () => {
     const model = towersModel({ inputDim: 1, outputs: [1], hidden: [4] });
     const trainer = new Trainer({ model, tasks, weighting: equalWeighting(tasks) });
     const x = tf.ones([4, 1]);
-    await expect(trainer.fit({ x, targets: [tf.tensor2d([[1], [NaN], [2], [3]])] }, { epochs: 1 })).rejects.toThrow(
-      /training diverged in epoch 1: the loss became NaN \(task 'a'\)/,
-    );
+    await expect(
+      trainer.fit({ x, targets: [tf.tensor2d([[1], [NaN], [2], [3]])] }, { epochs: 1 }),
+    ).rejects.toThrow(/training diverged in epoch 1: the loss became NaN \(task 'a'\)/);
   });
 });

@@ -112,18 +112,28 @@ export class Trainer {
     const { model, tasks, weighting } = options;
     if (tasks.length === 0) throw new Error('Trainer: at least one task is needed');
     if (weighting.tasks.length !== tasks.length) {
-      throw new Error(`Trainer: the weighting has ${weighting.tasks.length} tasks, the trainer ${tasks.length}`);
+      throw new Error(
+        `Trainer: the weighting has ${weighting.tasks.length} tasks, the trainer ${tasks.length}`,
+      );
     }
     if (model.outputs.length !== tasks.length) {
-      throw new Error(`Trainer: the model has ${model.outputs.length} outputs but there are ${tasks.length} tasks (one output per task)`);
+      throw new Error(
+        `Trainer: the model has ${model.outputs.length} outputs but there are ${tasks.length} tasks (one output per task)`,
+      );
     }
     const adam = options.optimizer ?? {};
     this.learningRate = adam.learningRate ?? 1e-3;
-    if (!(this.learningRate > 0)) throw new RangeError(`optimizer.learningRate must be > 0, got ${this.learningRate}`);
+    if (!(this.learningRate > 0))
+      throw new RangeError(`optimizer.learningRate must be > 0, got ${this.learningRate}`);
     this.weightDecay = options.weightDecay ?? 0;
     if (!(this.weightDecay >= 0)) throw new RangeError(`weightDecay must be ≥ 0, got ${this.weightDecay}`);
     const makeAdam = (vars: tf.Variable[], lr: number) =>
-      new FusedAdam(vars, { learningRate: lr, beta1: adam.beta1 ?? 0.9, beta2: adam.beta2 ?? 0.999, epsilon: adam.epsilon ?? 1e-7 });
+      new FusedAdam(vars, {
+        learningRate: lr,
+        beta1: adam.beta1 ?? 0.9,
+        beta2: adam.beta2 ?? 0.999,
+        epsilon: adam.epsilon ?? 1e-7,
+      });
     this.model = model;
     this.tasks = tasks;
     this.weighting = weighting;
@@ -132,7 +142,10 @@ export class Trainer {
     if (this.modelVars.length === 0) throw new Error('Trainer: the model has no trainable weights');
     const ownLr = weighting.learningRate;
     const separate = ownLr !== undefined && ownLr !== this.learningRate && this.strategyVars.length > 0;
-    this.modelOptimizer = makeAdam(separate ? this.modelVars : [...this.modelVars, ...this.strategyVars], this.learningRate);
+    this.modelOptimizer = makeAdam(
+      separate ? this.modelVars : [...this.modelVars, ...this.strategyVars],
+      this.learningRate,
+    );
     this.strategyOptimizer = separate ? makeAdam(this.strategyVars, ownLr) : null;
   }
 
@@ -149,13 +162,15 @@ export class Trainer {
 
   /** Predictions for `x`, one tensor per task, in evaluation mode and in chunks. */
   predict(x: tf.Tensor, batchSize = 4096): tf.Tensor[] {
-    const n = x.shape[0]!;
+    const n = x.shape[0];
     const chunks: tf.Tensor[][] = [];
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
       chunks.push(tf.tidy(() => this.forward(sliceRows(x, start, size), false)));
     }
-    const out = this.tasks.map((_, t) => (chunks.length === 1 ? chunks[0]![t]! : tf.concat(chunks.map((c) => c[t]!))));
+    const out = this.tasks.map((_, t) =>
+      chunks.length === 1 ? chunks[0]![t]! : tf.concat(chunks.map((c) => c[t]!)),
+    );
     if (chunks.length > 1) chunks.flat().forEach((c) => c.dispose());
     return out;
   }
@@ -163,7 +178,7 @@ export class Trainer {
   /** Weighted loss, per-task losses and metrics over a whole data set. */
   evaluate(data: TrainingData, batchSize = 4096): Evaluation {
     this.checkData('data', data);
-    const n = data.x.shape[0]!;
+    const n = data.x.shape[0];
     const sums = this.tasks.map((t) => new Float64Array(1 + t.metricSumNames.length));
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
@@ -174,7 +189,8 @@ export class Trainer {
           const m = data.masks?.[t];
           const mask = m === undefined ? undefined : sliceRows(m, start, size);
           const lossValues = task.sampleLoss(outs[t]!, target);
-          const lossSum = mask === undefined ? tf.sum(lossValues) : tf.sum(tf.mul(lossValues, tf.reshape(mask, [-1])));
+          const lossSum =
+            mask === undefined ? tf.sum(lossValues) : tf.sum(tf.mul(lossValues, tf.reshape(mask, [-1])));
           return tf.concat([tf.reshape(lossSum, [1]), task.metricSums(outs[t]!, target, mask)]);
         });
       });
@@ -206,10 +222,12 @@ export class Trainer {
     const epochs = positiveInt('epochs', options.epochs);
     const batchSize = positiveInt('batchSize', options.batchSize ?? 32);
     const metricsEvery = options.metricsEvery ?? 1;
-    if (!Number.isInteger(metricsEvery) || metricsEvery < 0) throw new RangeError(`metricsEvery must be an integer ≥ 0, got ${metricsEvery}`);
+    if (!Number.isInteger(metricsEvery) || metricsEvery < 0)
+      throw new RangeError(`metricsEvery must be an integer ≥ 0, got ${metricsEvery}`);
     const split = options.validationSplit ?? 0;
     if (!(split >= 0 && split < 1)) throw new RangeError(`validationSplit must be in [0, 1), got ${split}`);
-    if (split > 0 && options.validationData) throw new Error('give either validationSplit or validationData, not both');
+    if (split > 0 && options.validationData)
+      throw new Error('give either validationSplit or validationData, not both');
     const rng = new NumpyRandomState(options.seed ?? 0);
 
     const owned: tf.Tensor[] = [];
@@ -217,9 +235,10 @@ export class Trainer {
     let validation = options.validationData;
     if (validation) this.checkData('validationData', validation);
     if (split > 0) {
-      const n = data.x.shape[0]!;
+      const n = data.x.shape[0];
       const nVal = Math.round(n * split);
-      if (nVal < 1 || nVal >= n) throw new RangeError(`validationSplit ${split} of ${n} samples leaves an empty split`);
+      if (nVal < 1 || nVal >= n)
+        throw new RangeError(`validationSplit ${split} of ${n} samples leaves an empty split`);
       const perm = rng.permutation(n);
       const pick = (idx: Int32Array): TrainingData => {
         const i = tf.tensor1d(idx, 'int32');
@@ -229,7 +248,11 @@ export class Trainer {
           masks: this.tasks.map((_, k) => (data.masks?.[k] ? tf.gather(data.masks[k], i) : undefined)),
         };
         i.dispose();
-        owned.push(picked.x, ...picked.targets, ...picked.masks!.filter((m): m is tf.Tensor => m !== undefined));
+        owned.push(
+          picked.x,
+          ...picked.targets,
+          ...picked.masks!.filter((m): m is tf.Tensor => m !== undefined),
+        );
         return picked;
       };
       train = pick(perm.slice(0, n - nVal));
@@ -239,8 +262,12 @@ export class Trainer {
     if (stopping && !validation) throw new Error('earlyStopping needs validationSplit or validationData');
     if (stopping) positiveInt('earlyStopping.patience', stopping.patience);
 
-    const history: History = { tasks: this.tasks.map((t) => t.name), strategy: this.weighting.name, epochs: [] };
-    const nTrain = train.x.shape[0]!;
+    const history: History = {
+      tasks: this.tasks.map((t) => t.name),
+      strategy: this.weighting.name,
+      epochs: [],
+    };
+    const nTrain = train.x.shape[0];
     const started = performance.now();
     let lastYield = started;
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
@@ -419,16 +446,22 @@ export class Trainer {
     const n = data.x.shape[0];
     if (n === undefined || n < 1) throw new TrainingDataError(`${path}.x has no samples`);
     if (data.targets.length !== this.tasks.length) {
-      throw new TrainingDataError(`${path}.targets has ${data.targets.length} entries for ${this.tasks.length} tasks`);
+      throw new TrainingDataError(
+        `${path}.targets has ${data.targets.length} entries for ${this.tasks.length} tasks`,
+      );
     }
     data.targets.forEach((t, i) => {
       if (t.shape[0] !== n) {
-        throw new TrainingDataError(`${path}.targets[${i}] (task '${this.tasks[i]!.name}') has ${t.shape[0]} rows, x has ${n}`);
+        throw new TrainingDataError(
+          `${path}.targets[${i}] (task '${this.tasks[i]!.name}') has ${t.shape[0]} rows, x has ${n}`,
+        );
       }
     });
     data.masks?.forEach((m, i) => {
       if (m !== undefined && (m.shape[0] !== n || m.size !== n)) {
-        throw new TrainingDataError(`${path}.masks[${i}] (task '${this.tasks[i]!.name}') must be [${n}], got [${m.shape.join(', ')}]`);
+        throw new TrainingDataError(
+          `${path}.masks[${i}] (task '${this.tasks[i]!.name}') must be [${n}], got [${m.shape.join(', ')}]`,
+        );
       }
     });
   }

@@ -14,9 +14,14 @@ export interface FixedWeightingOptions {
 }
 
 /** Σ w_t·L_t with user-chosen weights: the hand-tuned baseline. */
-export function fixedWeighting(tasks: readonly TaskSpec[], options?: FixedWeightingOptions): WeightingStrategy {
+export function fixedWeighting(
+  tasks: readonly TaskSpec[],
+  options?: FixedWeightingOptions,
+): WeightingStrategy {
   if (!Array.isArray(options?.weights)) {
-    throw new Error(`fixed weighting: options.weights must be an array of ${tasks.length} numbers, one per task`);
+    throw new Error(
+      `fixed weighting: options.weights must be an array of ${tasks.length} numbers, one per task`,
+    );
   }
   return constantWeighting('fixed', tasks, options.weights);
 }
@@ -33,7 +38,9 @@ export function constantWeighting(
     }
     w.forEach((v, i) => {
       if (!Number.isFinite(v) || v < 0) {
-        throw new Error(`${name} weighting: weight ${i} (task '${tasks[i]!.name}') must be finite and ≥ 0, got ${v}`);
+        throw new Error(
+          `${name} weighting: weight ${i} (task '${tasks[i]!.name}') must be finite and ≥ 0, got ${v}`,
+        );
       }
     });
     return [...w];

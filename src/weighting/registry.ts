@@ -33,6 +33,9 @@ export function createWeighting<N extends WeightingName>(
   if (!Object.hasOwn(WEIGHTING_STRATEGIES, name)) {
     throw new Error(`unknown weighting '${String(name)}'; known: ${weightingNames().join(', ')}`);
   }
-  const factory = WEIGHTING_STRATEGIES[name] as (t: readonly TaskSpec[], o?: WeightingOptionsByName[N]) => WeightingStrategy;
+  const factory = WEIGHTING_STRATEGIES[name] as (
+    t: readonly TaskSpec[],
+    o?: WeightingOptionsByName[N],
+  ) => WeightingStrategy;
   return factory(tasks, options);
 }

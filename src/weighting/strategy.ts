@@ -31,7 +31,11 @@ export interface WeightingStrategy {
   dispose(): void;
 }
 
-export function checkLossCount(strategy: string, tasks: readonly TaskSpec[], losses: readonly tf.Scalar[]): void {
+export function checkLossCount(
+  strategy: string,
+  tasks: readonly TaskSpec[],
+  losses: readonly tf.Scalar[],
+): void {
   if (losses.length !== tasks.length) {
     throw new Error(`${strategy} weighting: got ${losses.length} losses for ${tasks.length} tasks`);
   }

@@ -15,9 +15,25 @@ interface GoldenCase {
   labels: number[];
   mask: number[];
   s: { reg: number; cls: number; lap: number };
-  kendall: { mse: number; ce: number; terms: number[]; total: number; d_s: number[]; d_f_reg: number[]; d_logits: number[][] };
+  kendall: {
+    mse: number;
+    ce: number;
+    terms: number[];
+    total: number;
+    d_s: number[];
+    d_f_reg: number[];
+    d_logits: number[][];
+  };
   laplace: { l1: number; total: number; d_s: number; d_f_reg: number[] };
-  seed: { y2: number[]; f2: number[]; s: number[]; total: number; d_s: number[]; d_f1: number[]; d_f2: number[] };
+  seed: {
+    y2: number[];
+    f2: number[];
+    s: number[];
+    total: number;
+    d_s: number[];
+    d_f1: number[];
+    d_f2: number[];
+  };
   liebel: { total: number; d_s: number[]; d_f_reg: number[]; d_logits: number[][] };
   masked: { mse: number; total: number; d_s: number; d_f_reg: number[] };
 }
@@ -26,7 +42,11 @@ const golden = JSON.parse(
 ) as { cases: GoldenCase[] };
 
 /** Relative to the largest magnitude of the expected vector (float32 against float64 references). */
-function expectClose(actual: number | number[] | number[][], expected: number | number[] | number[][], rtol = 1e-5): void {
+function expectClose(
+  actual: number | number[] | number[][],
+  expected: number | number[] | number[][],
+  rtol = 1e-5,
+): void {
   const a = [actual].flat(2);
   const e = [expected].flat(2);
   expect(a.length).toBe(e.length);
@@ -76,7 +96,12 @@ describe.each(golden.cases.map((c, i) => [i, c] as const))('golden case %i', (_i
     const f = tf.tensor1d(c.f_reg);
     expectClose(reg.loss(f, y).dataSync()[0]!, c.kendall.mse);
     expectClose(cls.loss(tf.tensor2d(c.logits), labels).dataSync()[0]!, c.kendall.ce);
-    const r = gradsOf({ form: 'kendall' }, (ff, lg) => [reg.loss(ff, y), cls.loss(lg, labels)], [c.s.reg, c.s.cls], [reg, cls]);
+    const r = gradsOf(
+      { form: 'kendall' },
+      (ff, lg) => [reg.loss(ff, y), cls.loss(lg, labels)],
+      [c.s.reg, c.s.cls],
+      [reg, cls],
+    );
     expectClose(r.total, c.kendall.total);
     expectClose(r.dS, c.kendall.d_s);
     expectClose(r.dF, c.kendall.d_f_reg);
@@ -98,8 +123,14 @@ describe.each(golden.cases.map((c, i) => [i, c] as const))('golden case %i', (_i
     const f2 = tf.tensor1d(c.seed.f2);
     const uw = uncertaintyWeighting([reg, reg2], { form: 'seed', initialLogVariance: c.seed.s });
     const f1 = tf.tensor1d(c.f_reg);
-    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => uw.combine([reg.loss(a, y), reg2.loss(b, y2)]))([f1, f2]);
-    const { value, grads } = tf.variableGrads(() => uw.combine([reg.loss(f1, y), reg2.loss(f2, y2)]), [...uw.variables]);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => uw.combine([reg.loss(a, y), reg2.loss(b, y2)]))([
+      f1,
+      f2,
+    ]);
+    const { value, grads } = tf.variableGrads(
+      () => uw.combine([reg.loss(f1, y), reg2.loss(f2, y2)]),
+      [...uw.variables],
+    );
     expectClose(value.dataSync()[0]!, c.seed.total);
     expectClose(
       uw.variables.map((v) => grads[v.name]!.dataSync()[0]!),
@@ -134,7 +165,11 @@ describe.each(golden.cases.map((c, i) => [i, c] as const))('golden case %i', (_i
 
 describe('optimum of s for a fixed loss', () => {
   /** Minimise the combined loss over s alone (L held constant) and return the s reached. */
-  function minimiseS(likelihood: 'gaussian' | 'laplace' | 'softmax' | 'bernoulli', L: number, form: 'kendall' | 'seed' = 'kendall'): number {
+  function minimiseS(
+    likelihood: 'gaussian' | 'laplace' | 'softmax' | 'bernoulli',
+    L: number,
+    form: 'kendall' | 'seed' = 'kendall',
+  ): number {
     const uw = uncertaintyWeighting([{ name: 't', likelihood }], { form, initialLogVariance: 0 });
     const opt = tf.train.adam(0.05);
     const loss = tf.scalar(L);
@@ -205,7 +240,10 @@ describe('uncertaintyWeighting options and reporting', () => {
   });
 
   it('clamps s into its range after each step', () => {
-    const uw = uncertaintyWeighting([{ name: 'a', likelihood: 'gaussian' }], { clamp: [-2, 2], initialLogVariance: 5 });
+    const uw = uncertaintyWeighting([{ name: 'a', likelihood: 'gaussian' }], {
+      clamp: [-2, 2],
+      initialLogVariance: 5,
+    });
     expect(uw.logVariances()[0]).toBe(2);
     uw.variables[0]!.assign(tf.scalar(-9));
     uw.afterStep?.();
@@ -213,7 +251,10 @@ describe('uncertaintyWeighting options and reporting', () => {
   });
 
   it('can freeze the log-variances and carries its own learning rate', () => {
-    const uw = uncertaintyWeighting([{ name: 'a', likelihood: 'gaussian' }], { trainable: false, learningRate: 0.025 });
+    const uw = uncertaintyWeighting([{ name: 'a', likelihood: 'gaussian' }], {
+      trainable: false,
+      learningRate: 0.025,
+    });
     expect(uw.variables[0]!.trainable).toBe(false);
     expect(uw.learningRate).toBe(0.025);
   });
@@ -232,13 +273,25 @@ describe('uncertaintyWeighting options and reporting', () => {
 
   it('rejects bad options with the option named', () => {
     const t = [{ name: 'a', likelihood: 'gaussian' as const }];
-    expect(() => uncertaintyWeighting(t, { form: 'paper' as never })).toThrow(/form must be one of kendall, seed/);
-    expect(() => uncertaintyWeighting(t, { regularizer: 'l2' as never })).toThrow(/regularizer must be one of log, log1p/);
-    expect(() => uncertaintyWeighting(t, { initialLogVariance: [0, 1] })).toThrow(/initialLogVariance has 2 values for 1 tasks/);
-    expect(() => uncertaintyWeighting(t, { initialLogVariance: NaN })).toThrow(/initialLogVariance\[0\] must be finite/);
+    expect(() => uncertaintyWeighting(t, { form: 'paper' as never })).toThrow(
+      /form must be one of kendall, seed/,
+    );
+    expect(() => uncertaintyWeighting(t, { regularizer: 'l2' as never })).toThrow(
+      /regularizer must be one of log, log1p/,
+    );
+    expect(() => uncertaintyWeighting(t, { initialLogVariance: [0, 1] })).toThrow(
+      /initialLogVariance has 2 values for 1 tasks/,
+    );
+    expect(() => uncertaintyWeighting(t, { initialLogVariance: NaN })).toThrow(
+      /initialLogVariance\[0\] must be finite/,
+    );
     expect(() => uncertaintyWeighting(t, { clamp: [3, 1] })).toThrow(/clamp must be \[min, max\]/);
-    expect(() => uncertaintyWeighting(t, { learningRate: -1 })).toThrow(/learningRate must be a positive number/);
-    expect(() => uncertaintyWeighting([{ name: 'a', likelihood: 'poisson' as never }])).toThrow(/tasks\[0\]\.likelihood/);
+    expect(() => uncertaintyWeighting(t, { learningRate: -1 })).toThrow(
+      /learningRate must be a positive number/,
+    );
+    expect(() => uncertaintyWeighting([{ name: 'a', likelihood: 'poisson' as never }])).toThrow(
+      /tasks\[0\]\.likelihood/,
+    );
     expect(() => uncertaintyWeighting([...t, ...t])).toThrow(/'a' appears twice/);
     expect(() => uncertaintyWeighting([])).toThrow(/at least one task/);
   });
@@ -252,12 +305,20 @@ describe('registry and baselines', () => {
   it('equal is the plain sum, fixed the weighted sum', () => {
     const losses = [tf.scalar(2), tf.scalar(3)];
     expect(createWeighting('equal', tasks).combine(losses).dataSync()[0]).toBeCloseTo(5, 6);
-    expect(createWeighting('fixed', tasks, { weights: [0.5, 2] }).combine(losses).dataSync()[0]).toBeCloseTo(7, 6);
+    expect(
+      createWeighting('fixed', tasks, { weights: [0.5, 2] })
+        .combine(losses)
+        .dataSync()[0],
+    ).toBeCloseTo(7, 6);
     expect(createWeighting('uncertainty', tasks).variables).toHaveLength(2);
   });
   it('names unknown strategies and bad weights', () => {
-    expect(() => createWeighting('nope' as never, tasks)).toThrow(/unknown weighting 'nope'; known: uncertainty, equal, fixed/);
+    expect(() => createWeighting('nope' as never, tasks)).toThrow(
+      /unknown weighting 'nope'; known: uncertainty, equal, fixed/,
+    );
     expect(() => createWeighting('fixed', tasks)).toThrow(/options.weights must be an array/);
-    expect(() => createWeighting('fixed', tasks, { weights: [1, -1] })).toThrow(/weight 1 \(task 'b'\) must be finite and ≥ 0/);
+    expect(() => createWeighting('fixed', tasks, { weights: [1, -1] })).toThrow(
+      /weight 1 \(task 'b'\) must be finite and ≥ 0/,
+    );
   });
 });

@@ -75,7 +75,9 @@ function sigmaOf(likelihood: Likelihood, s: number): number {
 function oneOf<T extends string>(path: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value)) {
-    throw new Error(`uncertainty weighting: ${path} must be one of ${allowed.join(', ')}; got '${String(value)}'`);
+    throw new Error(
+      `uncertainty weighting: ${path} must be one of ${allowed.join(', ')}; got '${String(value)}'`,
+    );
   }
   return value;
 }
@@ -90,22 +92,25 @@ export function uncertaintyWeighting(
   options: UncertaintyWeightingOptions = {},
 ): UncertaintyWeighting {
   checkTasks('uncertainty', tasks);
-  tasks.forEach((t, i) =>
-    oneOf(`tasks[${i}].likelihood`, t.likelihood, LIKELIHOODS, 'gaussian' as Likelihood),
-  );
+  tasks.forEach((t, i) => oneOf(`tasks[${i}].likelihood`, t.likelihood, LIKELIHOODS, 'gaussian'));
   const form = oneOf('form', options.form, ['kendall', 'seed'] as const, 'kendall');
   const regularizer = oneOf('regularizer', options.regularizer, ['log', 'log1p'] as const, 'log');
   const init = options.initialLogVariance ?? 0;
   const initial = typeof init === 'number' ? tasks.map(() => init) : [...init];
   if (initial.length !== tasks.length) {
-    throw new Error(`uncertainty weighting: initialLogVariance has ${initial.length} values for ${tasks.length} tasks`);
+    throw new Error(
+      `uncertainty weighting: initialLogVariance has ${initial.length} values for ${tasks.length} tasks`,
+    );
   }
   initial.forEach((v, i) => {
-    if (!Number.isFinite(v)) throw new Error(`uncertainty weighting: initialLogVariance[${i}] must be finite, got ${v}`);
+    if (!Number.isFinite(v))
+      throw new Error(`uncertainty weighting: initialLogVariance[${i}] must be finite, got ${v}`);
   });
   const clamp = options.clamp;
   if (clamp !== undefined && !(clamp.length === 2 && clamp[0] < clamp[1])) {
-    throw new Error(`uncertainty weighting: clamp must be [min, max] with min < max, got [${clamp.join(', ')}]`);
+    throw new Error(
+      `uncertainty weighting: clamp must be [min, max] with min < max, got [${clamp.join(', ')}]`,
+    );
   }
   const lr = options.learningRate;
   if (lr !== undefined && !(Number.isFinite(lr) && lr > 0)) {
@@ -156,7 +161,11 @@ export function uncertaintyWeighting(
     setState(state: WeightingState) {
       checkStateFor('uncertainty', state);
       const s = state['logVariance'];
-      if (!Array.isArray(s) || s.length !== tasks.length || !s.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      if (
+        !Array.isArray(s) ||
+        s.length !== tasks.length ||
+        !s.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ) {
         throw new Error(`uncertainty weighting state: logVariance must be ${tasks.length} finite numbers`);
       }
       tf.tidy(() => variables.forEach((v, i) => v.assign(tf.scalar(s[i] as number))));
