@@ -1,0 +1,461 @@
+/**
+ * Training-oriented kernel overrides for @tensorflow/tfjs-backend-wasm 4.22.
+ *
+ * The wasm backend is tuned for inference:
+ *  - `BatchMatMul` / `_FusedMatMul` reach XNNPACK only for untransposed operands
+ *    with batch 1; every matMul gradient is transposed and falls into a naive
+ *    loop that is 10-50x slower. We transpose explicitly and fold / split
+ *    batches so that the XNNPACK path is taken.
+ *  - `_FusedMatMul`'s fallback loop also gets bias and relu wrong (see
+ *    below), so routing it to XNNPACK fixes results, too.
+ *  - `Conv2DBackpropFilter` is not implemented (tfjs#8474); we express it as a
+ *    dilated convolution run by wasm's own XNNPACK `Conv2D`.
+ *  - `Conv2DBackpropInput` is a naive loop; we express it as a stride-1
+ *    convolution of the zero-inserted output gradient with the flipped filter.
+ *
+ * Browser-safe: depends on nothing but @tensorflow/tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = tf.TensorInfo;
+type KernelFunc = tf.KernelFunc;
+type KernelArgs = Parameters<KernelFunc>[0];
+
+interface DisposingBackend {
+  disposeData(dataId: object): void;
+}
+
+/** Public BackendWasm methods its own JS kernels (Concat, Slice) use. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+const BACKEND = 'wasm';
+
+/** Kernel names this module registers for the 'wasm' backend. */
+export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+]);
+
+// Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
+// (≈1 ns each; XNNPACK ≈0.05-0.1 ns). Measured with wasm-simd on Node 20: one
+// extra kernel round trip + XNNPACK operator creation ≈10 µs, and wasm's
+// Transpose ≈4-5 ns per element moved.
+const CALL_OVERHEAD_MACS = 10_000;
+const TRANSPOSE_MACS_PER_ELEMENT = 4.5;
+
+function xnnPaysOff(work: number, calls: number, transposedElements: number): boolean {
+  return work >= calls * CALL_OVERHEAD_MACS + TRANSPOSE_MACS_PER_ELEMENT * transposedElements;
+}
+
+// Marks our kernelFuncs so a second registration (even from a duplicated copy
+// of this module) never wraps a wrapper.
+const MARK = Symbol.for('tfjs-mtl.wasm-training-kernel');
+let registered = false;
+
+function isOurs(config: tf.KernelConfig | undefined): boolean {
+  return config !== undefined && MARK in config.kernelFunc;
+}
+
+function mark(fn: KernelFunc): KernelFunc {
+  Object.defineProperty(fn, MARK, { value: true });
+  return fn;
+}
+
+function size(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function dim(shape: readonly number[], i: number): number {
+  const d = shape[i < 0 ? shape.length + i : i];
+  if (d === undefined) throw new Error(`wasm-kernels: shape [${shape.join(',')}] has no dim ${i}`);
+  return d;
+}
+
+/**
+ * Runs wasm kernels directly (bypassing the engine, so nothing is tracked) and
+ * frees every intermediate it produced unless it was handed out via `keep`.
+ */
+class Scope {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(readonly backend: object) {}
+
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap | TensorInfo[], attrs: tf.NamedAttrMap): TensorInfo {
+    const config: tf.KernelConfig | undefined = tf.getKernel(kernelName, BACKEND);
+    if (config === undefined) throw new Error(`wasm-kernels: wasm kernel '${kernelName}' is not registered`);
+    return this.track(
+      config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs }),
+    );
+  }
+
+  /** Runs a captured (original) kernelFunc. */
+  call(fn: KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): TensorInfo {
+    return this.track(fn({ inputs, backend: this.backend, attrs }));
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  slice(x: TensorInfo, begin: number[], sizes: number[]): TensorInfo {
+    return this.run('Slice', { x }, { begin, size: sizes });
+  }
+
+  /** x[i:i+1] along axis 0, as a fresh tensor. */
+  take(x: TensorInfo, i: number): TensorInfo {
+    const shape = [1, ...x.shape.slice(1)];
+    const backend = this.backend as Partial<HeapBackend>;
+    if (typeof backend.makeOutput !== 'function' || typeof backend.typedArrayFromHeap !== 'function') {
+      return this.slice(x, [i, ...shape.slice(1).map(() => 0)], shape);
+    }
+    // Not wasm's Slice (copies the whole input through readSync: ~8 ms per
+    // 256² piece of an 8×256² tensor) nor GatherV2 (~3 ms): a heap-to-heap
+    // copy of just the piece, as wasm's own Concat does.
+    const out = backend.makeOutput(shape, x.dtype);
+    this.temps.push(out);
+    const n = size(shape);
+    // Views after makeOutput: a heap growth would detach earlier ones.
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(i * n, (i + 1) * n));
+    return out;
+  }
+
+  keep(t: TensorInfo): TensorInfo {
+    const i = this.temps.lastIndexOf(t);
+    if (i >= 0) this.temps.splice(i, 1);
+    return t;
+  }
+
+  dispose(): void {
+    const backend = this.backend as DisposingBackend;
+    for (const t of this.temps) backend.disposeData(t.dataId);
+    this.temps.length = 0;
+  }
+
+  private track(out: TensorInfo | TensorInfo[]): TensorInfo {
+    const outs = Array.isArray(out) ? out : [out];
+    this.temps.push(...outs);
+    const first = outs[0];
+    if (first === undefined || outs.length !== 1)
+      throw new Error('wasm-kernels: expected a single kernel output');
+    return first;
+  }
+}
+
+function withScope(backend: object, body: (s: Scope) => TensorInfo): TensorInfo {
+  const scope = new Scope(backend);
+  try {
+    return scope.keep(body(scope));
+  } finally {
+    scope.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- matMul ---
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/**
+ * Shared by BatchMatMul and _FusedMatMul: every call to `orig` we make has
+ * untransposed, batch-1 operands, which is what routes it to XNNPACK.
+ */
+function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
+  return mark((args: KernelArgs) => {
+    const inputs = args.inputs;
+    const attrs = (args.attrs ?? {}) as tf.NamedAttrMap & MatMulAttrs;
+    const { a, b } = inputs;
+    if (a === undefined || b === undefined || a.dtype !== 'float32' || b.dtype !== 'float32')
+      return orig(args);
+    if (a.shape.length < 2 || b.shape.length < 2) return orig(args);
+    const ta = attrs.transposeA;
+    const tb = attrs.transposeB;
+    const M = dim(a.shape, ta ? -1 : -2);
+    const K = dim(a.shape, ta ? -2 : -1);
+    const N = dim(b.shape, tb ? -2 : -1);
+    if (K !== dim(b.shape, tb ? -1 : -2)) return orig(args); // let it throw its own message
+    const aOuter = a.shape.slice(0, -2);
+    const bOuter = b.shape.slice(0, -2);
+    const batchA = size(aOuter);
+    const batchB = size(bOuter);
+    const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter), M, N];
+    const work = M * K * N;
+    if (work === 0) return orig(args);
+    // Multi-axis broadcasting ([2,1,..] × [1,3,..]): keep tfjs's own semantics.
+    if (batchA > 1 && batchB > 1 && batchA !== batchB) return orig(args);
+
+    if (fused) {
+      const { bias, preluActivationWeights: prelu } = inputs;
+      // XNNPACK reads exactly N bias values.
+      if (bias !== undefined && (bias.shape.length !== 1 || dim(bias.shape, 0) !== N)) return orig(args);
+      // PReLU runs on the flat output with period = weights size; every
+      // per-batch piece must be a whole number of periods.
+      if (prelu !== undefined && (M * N) % Math.max(1, size(prelu.shape)) !== 0) return orig(args);
+    }
+    const batch = Math.max(batchA, batchB);
+    const tA = ta ? batchA * M * K : 0;
+    const tB = tb ? batchB * K * N : 0;
+    // For fused ops wasm's fallback loop is wrong: it adds bias[min(i·N+j, N−1)]
+    // (bias[N−1] on every row after the first) and applies bias and relu/relu6
+    // once per 48-wide block of K. Only XNNPACK is right, whatever it costs.
+    const worth = (calls: number, transposed: number): boolean =>
+      fused || xnnPaysOff(batch * work, calls, transposed);
+
+    const callOrig = (s: Scope, a3: TensorInfo, b3: TensorInfo): TensorInfo =>
+      s.call(orig, { ...inputs, a: a3, b: b3 }, { ...attrs, transposeA: false, transposeB: false });
+    // [n, rows, cols] view of an operand in the untransposed layout.
+    const plainA = (s: Scope, n: number): TensorInfo =>
+      ta ? s.transpose(s.reshape(a, [n, K, M]), [0, 2, 1]) : s.reshape(a, [n, M, K]);
+    const plainB = (s: Scope, n: number): TensorInfo =>
+      tb ? s.transpose(s.reshape(b, [n, N, K]), [0, 2, 1]) : s.reshape(b, [n, K, N]);
+
+    if (batch === 1) {
+      // Untransposed batch-1 operands already take XNNPACK.
+      if (!ta && !tb) return orig(args);
+      // (A·B)ᵀ = Bᵀ·Aᵀ may move fewer elements, e.g. for x·Wᵀ with a big W and
+      // few rows of x. Not for fused ops: bias/activation apply along N.
+      const direct = tA + tB;
+      const swapped = fused ? Infinity : (tb ? 0 : K * N) + (ta ? 0 : M * K) + M * N;
+      if (!worth(1, Math.min(direct, swapped))) return orig(args);
+      return withScope(args.backend, (s) => {
+        if (swapped < direct) {
+          const bT = tb ? s.reshape(b, [1, N, K]) : s.transpose(s.reshape(b, [1, K, N]), [0, 2, 1]);
+          const aT = ta ? s.reshape(a, [1, K, M]) : s.transpose(s.reshape(a, [1, M, K]), [0, 2, 1]);
+          return s.reshape(s.transpose(callOrig(s, bT, aT), [0, 2, 1]), outShape);
+        }
+        return s.reshape(callOrig(s, plainA(s, 1), plainB(s, 1)), outShape);
+      });
+    }
+
+    if (batchB === 1) {
+      if (!worth(1, tA + tB)) return orig(args);
+      // A shared right operand: fold A's batch into its rows, one XNNPACK call.
+      return withScope(args.backend, (s) => {
+        const a3 = s.reshape(plainA(s, batchA), [1, batchA * M, K]);
+        return s.reshape(callOrig(s, a3, plainB(s, 1)), outShape);
+      });
+    }
+
+    // The output is transposed here, which a fused bias would not survive.
+    if (batchA === 1 && !fused) {
+      if (!worth(1, tA + batchB * K * N + batchB * M * N)) return orig(args);
+      // A shared left operand: lay B's batches side by side along N, so that
+      // A·[B0 B1 ...] = [A·B0 A·B1 ...] is a single XNNPACK call.
+      return withScope(args.backend, (s) => {
+        const bWide = tb
+          ? s.transpose(s.reshape(b, [batchB, N, K]), [2, 0, 1])
+          : s.transpose(s.reshape(b, [batchB, K, N]), [1, 0, 2]);
+        const o = callOrig(s, plainA(s, 1), s.reshape(bWide, [1, K, batchB * N]));
+        return s.reshape(s.transpose(s.reshape(o, [M, batchB, N]), [1, 0, 2]), outShape);
+      });
+    }
+
+    if (!worth(batch, tA + tB)) return orig(args);
+    // Independent batches: one XNNPACK call per matrix.
+    return withScope(args.backend, (s) => {
+      const a3 = plainA(s, batchA);
+      const b3 = plainB(s, batchB);
+      const pieces: TensorInfo[] = [];
+      for (let i = 0; i < batch; i++) {
+        const ai = batchA === 1 ? a3 : s.take(a3, i);
+        const bi = batchB === 1 ? b3 : s.take(b3, i);
+        pieces.push(callOrig(s, ai, bi));
+      }
+      return s.reshape(s.run('Concat', pieces, { axis: 0 }), outShape);
+    });
+  });
+}
+
+// ------------------------------------------------------------ conv2d grads ---
+
+interface Conv2DBackpropFilterAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+interface Conv2DBackpropInputAttrs extends Omit<Conv2DBackpropFilterAttrs, 'filterShape'> {
+  inputShape: [number, number, number, number];
+}
+
+type Shape4D = [number, number, number, number];
+
+function requireNHWC(kernelName: string, dataFormat: string): void {
+  if (dataFormat !== 'NHWC') {
+    throw new Error(`${kernelName} on wasm (tfjs-mtl) supports only dataFormat 'NHWC', got '${dataFormat}'`);
+  }
+}
+
+function conv2d(
+  s: Scope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  pad: number[][],
+  dilations: [number, number],
+): TensorInfo {
+  return s.run('Conv2D', { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations });
+}
+
+/**
+ * dW[r,c,ci,co] = Σ_{n,i,j} x[n, i·s+r−top, j·s+c−left, ci] · dy[n,i,j,co], i.e. a
+ * stride-1 convolution with dilation s of xᵀ ([Cin,H,W,N]: batch=Cin,
+ * channels=N) with dyᵀ ([Ho,Wo,N,Cout]) as the filter.
+ */
+const conv2DBackpropFilter: KernelFunc = mark((args: KernelArgs) => {
+  const { x, dy } = args.inputs;
+  const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter: missing x or dy');
+  requireNHWC('Conv2DBackpropFilter', attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4D,
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const [N, , , Cin] = x.shape as Shape4D;
+  // Trailing padding that makes the dilated correlation produce exactly kh×kw.
+  const bottom = kh + (Ho - 1) * sh - H - top;
+  const right = kw + (Wo - 1) * sw - W - left;
+  return withScope(args.backend, (s) => {
+    let xT = s.transpose(x, [3, 1, 2, 0]);
+    if (bottom < 0 || right < 0) {
+      // Rows/cols the forward conv never read: drop them instead.
+      xT = s.slice(xT, [0, 0, 0, 0], [Cin, H + Math.min(bottom, 0), W + Math.min(right, 0), N]);
+    }
+    const dyT = s.transpose(dy, [1, 2, 0, 3]);
+    const pad = [
+      [0, 0],
+      [top, Math.max(bottom, 0)],
+      [left, Math.max(right, 0)],
+      [0, 0],
+    ];
+    return s.transpose(conv2d(s, xT, dyT, pad, [sh, sw]), [1, 2, 0, 3]);
+  });
+});
+
+/**
+ * dx = stride-1 correlation of the zero-inserted dy with the spatially flipped,
+ * in/out-swapped filter; padding kh−1−top in front.
+ */
+function makeConv2DBackpropInput(orig: KernelFunc): KernelFunc {
+  return mark((args: KernelArgs) => {
+    const { dy, filter } = args.inputs;
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+    if (dy === undefined || filter === undefined || attrs.dataFormat !== 'NHWC') return orig(args);
+    if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return orig(args);
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as Shape4D,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw } = info;
+    const { strideHeight: sh, strideWidth: sw, outChannels: Cout, batchSize: N } = info;
+    if (Ho === 0 || Wo === 0 || size(attrs.inputShape) === 0) return orig(args);
+    // Data extent after zero insertion, including the s−1 zeros that trail the last row/col.
+    const rows = Ho * sh;
+    const cols = Wo * sw;
+    // Padding of the zero-inserted dy (negative = crop).
+    const padTop = kh - 1 - info.padInfo.top;
+    const padLeft = kw - 1 - info.padInfo.left;
+    const padBottom = H + kh - 1 - padTop - rows;
+    const padRight = W + kw - 1 - padLeft - cols;
+    return withScope(args.backend, (s) => {
+      let z = dy;
+      if (sh > 1 || sw > 1) {
+        const spread = s.run(
+          'PadV2',
+          { x: s.reshape(dy, [N * Ho, 1, Wo, 1, Cout]) },
+          {
+            paddings: [
+              [0, 0],
+              [0, sh - 1],
+              [0, 0],
+              [0, sw - 1],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        );
+        z = s.reshape(spread, [N, rows, cols, Cout]);
+      }
+      if (padTop < 0 || padLeft < 0 || padBottom < 0 || padRight < 0) {
+        const t0 = Math.max(0, -padTop);
+        const l0 = Math.max(0, -padLeft);
+        z = s.slice(
+          z,
+          [0, t0, l0, 0],
+          [N, rows - t0 - Math.max(0, -padBottom), cols - l0 - Math.max(0, -padRight), Cout],
+        );
+      }
+      const w = s.transpose(s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+      const pad = [
+        [0, 0],
+        [Math.max(padTop, 0), Math.max(padBottom, 0)],
+        [Math.max(padLeft, 0), Math.max(padRight, 0)],
+        [0, 0],
+      ];
+      return conv2d(s, z, w, pad, [1, 1]);
+    });
+  });
+}
+
+// ------------------------------------------------------------ registration ---
+
+function replace(kernelName: string, wrap: (orig: KernelFunc) => KernelFunc): void {
+  const original: tf.KernelConfig | undefined = tf.getKernel(kernelName, BACKEND);
+  if (original === undefined || isOurs(original)) return;
+  tf.unregisterKernel(kernelName, BACKEND);
+  // Keep setupFunc: the original kernelFunc needs its cwrap'd C++ entry point.
+  tf.registerKernel({ ...original, kernelFunc: wrap(original.kernelFunc) });
+}
+
+/**
+ * Installs the training kernels for the 'wasm' backend. Idempotent; works
+ * before or after `tf.setBackend('wasm')`; a no-op when
+ * @tensorflow/tfjs-backend-wasm has not been imported.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  // Importing the wasm package registers its kernels; without it there is
+  // nothing to patch (and a later call may still succeed).
+  if (tf.getKernel('BatchMatMul', BACKEND) === undefined) return;
+
+  replace('BatchMatMul', (orig) => makeMatMul(orig, false));
+  replace('_FusedMatMul', (orig) => makeMatMul(orig, true));
+  replace('Conv2DBackpropInput', makeConv2DBackpropInput);
+  const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
+  if (filterGrad === undefined) {
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: BACKEND,
+      kernelFunc: conv2DBackpropFilter,
+    });
+  }
+  registered = true;
+}
