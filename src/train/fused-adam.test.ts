@@ -1,37 +1,54 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FusedAdam } from './fused-adam.js';
 
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
 describe('FusedAdam', () => {
-  it('takes the same steps as tf.train.adam', () => {
-    const init = [
-      tf.randomNormal([3, 4], 0, 1, 'float32', 1),
-      tf.randomNormal([4], 0, 1, 'float32', 2),
-      tf.scalar(0.7),
-    ];
-    const a = init.map((t) => tf.variable(t.clone()));
-    const b = init.map((t) => tf.variable(t.clone()));
-    const target = tf.randomNormal([3, 4], 0, 1, 'float32', 3);
-    const loss = (vars: tf.Variable[]) => () =>
-      tf.add<tf.Scalar>(
-        tf.sum(tf.square(tf.sub(tf.add(tf.mul(vars[0]!, vars[2]!), vars[1]!), target))),
-        tf.square(vars[2]!),
-      );
-    const ref = tf.train.adam(0.01, 0.8, 0.99, 1e-6);
-    const fused = new FusedAdam(b, { learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
-    for (let i = 0; i < 25; i++) {
-      ref.minimize(loss(a), false, a);
-      const { grads } = tf.variableGrads(loss(b), b);
-      fused.applyGradients(grads);
-      Object.values(grads).forEach((g) => g.dispose());
-    }
-    a.forEach((v, i) => {
-      const x = Array.from(v.dataSync());
-      const y = Array.from(b[i]!.dataSync());
-      x.forEach((xv, k) => expect(y[k]).toBeCloseTo(xv, 5));
-    });
-    expect(fused.iterations).toBe(25);
-  });
+  it.each([
+    ['cpu', true],
+    ['cpu', false],
+    ['wasm', true],
+    ['wasm', false],
+  ] as const)(
+    'takes the same steps as tf.train.adam (%s backend, single kernel: %s)',
+    async (backend, kernel) => {
+      await tf.setBackend(backend);
+      const init = [
+        tf.randomNormal([3, 4], 0, 1, 'float32', 1),
+        tf.randomNormal([4], 0, 1, 'float32', 2),
+        tf.scalar(0.7),
+      ];
+      const a = init.map((t) => tf.variable(t.clone()));
+      const b = init.map((t) => tf.variable(t.clone()));
+      const target = tf.randomNormal([3, 4], 0, 1, 'float32', 3);
+      const loss = (vars: tf.Variable[]) => () =>
+        tf.add<tf.Scalar>(
+          tf.sum(tf.square(tf.sub(tf.add(tf.mul(vars[0]!, vars[2]!), vars[1]!), target))),
+          tf.square(vars[2]!),
+        );
+      const ref = tf.train.adam(0.01, 0.8, 0.99, 1e-6);
+      const fused = new FusedAdam(b, { learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, kernel });
+      for (let i = 0; i < 25; i++) ref.minimize(loss(a), false, a);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 25; i++) {
+        const { value, grads } = tf.variableGrads(loss(b), b);
+        fused.applyGradients(grads);
+        Object.values(grads).forEach((g) => g.dispose());
+        value.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      a.forEach((v, i) => {
+        const x = Array.from(v.dataSync());
+        const y = Array.from(b[i]!.dataSync());
+        x.forEach((xv, k) => expect(y[k]).toBeCloseTo(xv, 5));
+      });
+      expect(fused.iterations).toBe(25);
+    },
+  );
 
   it('round-trips its state and rejects mismatched state', () => {
     const v = tf.variable(tf.ones([5]));

@@ -1,17 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasAdamStepKernel, registerAdamStepKernel, runAdamStep } from './adam-kernel.js';
 
 export interface FusedAdamOptions {
   learningRate: number;
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** Use the single-kernel step where the backend has it; default true (false forces the op-by-op path). */
+  kernel?: boolean;
 }
 
 /**
  * Adam over a fixed list of variables, updated as one flat vector: the same update as `tf.train.adam`
- * (and PyTorch's: p −= lr/(1−β1^t) · m / (√(v/(1−β2^t)) + ε)), but ~15 kernels per step in total
- * instead of ~14 per variable — per-kernel overhead, not arithmetic, bounds small models.
- * A variable with no gradient in a step is treated as having gradient 0.
+ * (and PyTorch's: p −= lr/(1−β1^t) · m / (√(v/(1−β2^t)) + ε)), but one kernel per step on `cpu` and
+ * `wasm` (see adam-kernel.ts) and ~15 on other backends, instead of ~14 per variable — per-kernel
+ * overhead, not arithmetic, bounds small models. A variable with no gradient in a step is treated as
+ * having gradient 0.
  */
 export class FusedAdam {
   readonly variables: readonly tf.Variable[];
@@ -34,6 +38,7 @@ export class FusedAdam {
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = tf.variable(tf.zeros([total]), false);
     this.v = tf.variable(tf.zeros([total]), false);
+    registerAdamStepKernel();
   }
 
   /** Steps taken. */
@@ -48,6 +53,21 @@ export class FusedAdam {
     const bc1 = 1 - beta1 ** this.t;
     const bc2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
+      if (this.options.kernel !== false && hasAdamStepKernel()) {
+        const g = this.variables.map((w) => grads[w.name] ?? tf.zeros(w.shape));
+        const out = runAdamStep(this.variables, g, this.m, this.v, {
+          learningRate,
+          beta1,
+          beta2,
+          epsilon,
+          bc1,
+          bc2,
+        });
+        this.variables.forEach((w, i) => w.assign(out[i]!));
+        this.m.assign(out[this.variables.length]!);
+        this.v.assign(out[this.variables.length + 1]!);
+        return;
+      }
       const flat = this.variables.map((w) => {
         const g = grads[w.name];
         return g ? tf.reshape(g, [-1]) : tf.zeros([w.size]);

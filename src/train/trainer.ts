@@ -3,6 +3,7 @@ import { NumpyRandomState } from '../random/numpy-random-state.js';
 import type { Task } from '../tasks/task.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
 import type { EpochEvent, PerTask, SplitMetrics, TrainCallbacks } from './events.js';
+import { createBatcher, type Batcher } from './batcher.js';
 import { FusedAdam } from './fused-adam.js';
 import type { History } from './history.js';
 
@@ -268,6 +269,8 @@ export class Trainer {
       epochs: [],
     };
     const nTrain = train.x.shape[0];
+    const batcher = createBatcher(this.batchSources(train));
+    const masked = this.tasks.map((_, t) => train.masks?.[t] !== undefined);
     const started = performance.now();
     let lastYield = started;
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
@@ -279,7 +282,7 @@ export class Trainer {
         for (let start = 0; start < nTrain; start += batchSize) {
           if (options.signal?.aborted) break;
           const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
-          const stacked = this.trainStep(train, idx);
+          const stacked = this.trainStep(batcher, idx, masked);
           if (options.onStep) this.emitStep(options, epoch, stacked);
           if (acc === null) acc = stacked;
           else {
@@ -345,6 +348,7 @@ export class Trainer {
         }
       }
     } finally {
+      batcher.dispose();
       best.weights?.forEach((w) => w.dispose());
       owned.forEach((t) => t.dispose());
     }
@@ -356,21 +360,25 @@ export class Trainer {
     this.strategyOptimizer?.dispose();
   }
 
+  /** x, the targets, then the masks that exist: what a batch is built from. */
+  private batchSources(data: TrainingData): tf.Tensor[] {
+    const masks = this.tasks.map((_, t) => data.masks?.[t]).filter((m): m is tf.Tensor => m !== undefined);
+    return [data.x, ...data.targets, ...masks];
+  }
+
   /** One optimiser step on the rows `idx`; returns [total, loss_1 … loss_T] (caller disposes). */
-  private trainStep(data: TrainingData, idx: Int32Array): tf.Tensor1D {
+  private trainStep(batcher: Batcher, idx: Int32Array, masked: readonly boolean[]): tf.Tensor1D {
     let stacked: tf.Tensor1D | null = null;
     tf.tidy(() => {
-      const i = tf.tensor1d(idx, 'int32');
-      const xb = tf.gather(data.x, i);
-      const targets = data.targets.map((t) => tf.gather(t, i));
-      const masks = this.tasks.map((_, t) => {
-        const m = data.masks?.[t];
-        return m === undefined ? undefined : tf.gather(m, i);
-      });
+      const [xb, ...rest] = batcher.batch(idx);
+      const T = this.tasks.length;
+      const targets = rest.slice(0, T);
+      let next = T;
+      const masks = masked.map((has) => (has ? rest[next++] : undefined));
       const modelVars = this.modelVars;
       const strategyVars = this.strategyVars;
       const { grads } = tf.variableGrads(() => {
-        const outs = this.forward(xb, true);
+        const outs = this.forward(xb!, true);
         const losses = this.tasks.map((task, t) => task.loss(outs[t]!, targets[t]!, masks[t]));
         const total = this.weighting.combine(losses);
         // survives the gradient's tidy; disposed by the caller
