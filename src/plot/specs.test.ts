@@ -4,9 +4,13 @@ import {
   PLOT_WIDTH,
   TOTAL_LOSS_COLOR,
   VEGA_LITE_SCHEMA,
+  SQUARE_PLOT_SIZE,
   canUseLogScale,
+  confusionMatrixSpec,
   downsampleIndices,
   lossCurveSpec,
+  metricCurveSpec,
+  predictedVsActualSpec,
   scatterSpec,
   sigmaTrajectorySpec,
 } from './specs.js';
@@ -243,5 +247,217 @@ describe('sigmaTrajectorySpec', () => {
       sigmaTrajectorySpec({ epochs, logY: true, tasks: [{ name: 'y1', sigma: s1, trueSigma: 0 }] }),
     );
     expect(yScale(bad)).not.toMatchObject({ type: 'log' });
+  });
+});
+
+describe('metricCurveSpec', () => {
+  const epochs = [2, 4, 6, 8];
+  const spec = asJson(
+    metricCurveSpec({
+      epochs,
+      yTitle: 'accuracy',
+      series: [
+        { name: 'accuracy', split: 'train', values: [0.5, 0.7, 0.8, 0.85] },
+        { name: 'accuracy', split: 'validation', values: [0.45, NaN, 0.75, 0.78] },
+      ],
+    }),
+  );
+
+  it('draws one line per split, labelled by split, validation dashed', () => {
+    expect(spec.$schema).toBe(VEGA_LITE_SCHEMA);
+    expect(spec.title).toBe('accuracy');
+    expect((spec.mark as Json).type).toBe('line');
+    expect(rows(spec).filter((r) => r.series === 'train')).toHaveLength(4);
+    // the epoch without a validation value is left out rather than drawn at 0
+    expect(
+      rows(spec)
+        .filter((r) => r.series === 'validation')
+        .map((r) => r.epoch),
+    ).toEqual([2, 6, 8]);
+    const enc = encoding(spec);
+    expect(enc.y).toMatchObject({ field: 'value', title: 'accuracy' });
+    expect(enc.color).toMatchObject({ field: 'series', scale: { domain: ['train', 'validation'] } });
+    const dash = enc.strokeDash!.scale as { domain: string[]; range: number[][] };
+    expect(dash.domain).toEqual(['train', 'validation']);
+    expect(dash.range[0]).toEqual([1, 0]);
+    expect(dash.range[1]!.length).toBe(2);
+    expect(dash.range[1]![0]).toBeGreaterThan(1);
+  });
+
+  it('labels by metric and split when several metrics share a plot, one colour per metric', () => {
+    const s = asJson(
+      metricCurveSpec({
+        title: 'Errors',
+        epochs: [1],
+        yTitle: 'g',
+        series: [
+          { name: 'rmse', split: 'train', values: [3] },
+          { name: 'rmse', split: 'validation', values: [4] },
+          { name: 'mae', split: 'train', values: [2] },
+        ],
+      }),
+    );
+    expect(s.title).toBe('Errors');
+    const color = encoding(s).color!.scale as { domain: string[]; range: string[] };
+    expect(color.domain).toEqual(['rmse (train)', 'rmse (validation)', 'mae (train)']);
+    expect(color.range[0]).toBe(color.range[1]);
+    expect(color.range[2]).not.toBe(color.range[0]);
+  });
+
+  it('downsamples long runs and rejects bad series', () => {
+    const long = range(3000, (i) => i + 1);
+    const s = asJson(
+      metricCurveSpec({
+        epochs: long,
+        yTitle: 'rmse',
+        series: [{ name: 'rmse', split: 'train', values: long }],
+      }),
+    );
+    expect(rows(s).length).toBeLessThanOrEqual(MAX_POINTS_PER_SERIES);
+    expect(rows(s).at(-1)?.epoch).toBe(3000);
+    expect(() =>
+      metricCurveSpec({ epochs: [1, 2], yTitle: 'a', series: [{ name: 'a', split: 'train', values: [1] }] }),
+    ).toThrow(/length/);
+    expect(() =>
+      metricCurveSpec({
+        epochs: [1],
+        yTitle: 'a',
+        series: [
+          { name: 'a', split: 'train', values: [1] },
+          { name: 'a', split: 'train', values: [2] },
+        ],
+      }),
+    ).toThrow(/unique/);
+  });
+});
+
+describe('predictedVsActualSpec', () => {
+  type Layer = { data: { values: Json[] }; mark: Json; encoding: Record<string, Json> };
+  const actual = [10, 20, 30, 40];
+  const predicted = [12, 18, 33, NaN];
+
+  it('layers the y = x diagonal under the points, on one square domain for both axes', () => {
+    const spec = asJson(predictedVsActualSpec({ actual, predicted, unit: 'g' }));
+    expect(spec.width).toBe(SQUARE_PLOT_SIZE);
+    expect(spec.height).toBe(SQUARE_PLOT_SIZE);
+    expect(spec.title).toMatchObject({ text: 'Predicted vs actual' });
+    const layers = spec.layer as Layer[];
+    expect(layers).toHaveLength(2);
+    const [diagonal, dots] = layers as [Layer, Layer];
+    expect(dots.mark.type).toBe('point');
+    // the NaN prediction is dropped
+    expect(dots.data.values).toEqual([
+      { actual: 10, predicted: 12 },
+      { actual: 20, predicted: 18 },
+      { actual: 30, predicted: 33 },
+    ]);
+    const xDomain = (dots.encoding.x!.scale as { domain: number[] }).domain;
+    const yDomain = (dots.encoding.y!.scale as { domain: number[] }).domain;
+    expect(yDomain).toEqual(xDomain);
+    expect(xDomain[0]).toBeLessThan(10);
+    expect(xDomain[1]).toBeGreaterThan(33);
+    expect(diagonal.data.values).toEqual([
+      { actual: xDomain[0], predicted: xDomain[0] },
+      { actual: xDomain[1], predicted: xDomain[1] },
+    ]);
+    expect(dots.encoding.x!.title).toBe('actual (g)');
+    expect(dots.encoding.y!.title).toBe('predicted (g)');
+  });
+
+  it('draws an error bar per point with a finite interval and widens the domain to fit', () => {
+    const spec = asJson(
+      predictedVsActualSpec({
+        title: 'Mass',
+        actual,
+        predicted,
+        lower: [5, 15, NaN, 35],
+        upper: [19, 21, 40, 45],
+      }),
+    );
+    const layers = spec.layer as Layer[];
+    expect(layers).toHaveLength(3);
+    const bars = layers[1]!;
+    expect(bars.mark.type).toBe('rule');
+    expect(bars.encoding.y2).toMatchObject({ field: 'upper' });
+    expect(bars.data.values).toEqual([
+      { actual: 10, lower: 5, upper: 19 },
+      { actual: 20, lower: 15, upper: 21 },
+    ]);
+    const domain = (layers[2]!.encoding.x!.scale as { domain: number[] }).domain;
+    expect(domain[0]).toBeLessThan(5);
+    expect(spec.title).toMatchObject({ text: 'Mass' });
+  });
+
+  it('rejects mismatched lengths or half an interval', () => {
+    expect(() => predictedVsActualSpec({ actual: [1, 2], predicted: [1] })).toThrow(/length/);
+    expect(() => predictedVsActualSpec({ actual: [1], predicted: [1], lower: [0] })).toThrow(/both/);
+    expect(() => predictedVsActualSpec({ actual: [1], predicted: [1], lower: [0], upper: [1, 2] })).toThrow(
+      /length/,
+    );
+  });
+
+  it('still has a usable domain with no or constant data', () => {
+    for (const data of [[], [5, 5]]) {
+      const spec = asJson(predictedVsActualSpec({ actual: data, predicted: data }));
+      const domain = ((spec.layer as Layer[])[1]!.encoding.x!.scale as { domain: number[] }).domain;
+      expect(domain[1]! - domain[0]!).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('confusionMatrixSpec', () => {
+  type Layer = { mark: Json; encoding: Record<string, Json> };
+  const classes = ['Adelie', 'Chinstrap', 'Gentoo'];
+  const counts = [
+    [29, 1, 0],
+    [1, 13, 0],
+    [0, 0, 0],
+  ];
+  const spec = asJson(confusionMatrixSpec({ classes, counts }));
+
+  it('has a cell per (actual, predicted) pair with its count and its share of the actual row', () => {
+    expect(rows(spec)).toHaveLength(9);
+    expect(rows(spec)[1]).toEqual({ actual: 'Adelie', predicted: 'Chinstrap', count: 1, share: 1 / 30 });
+    expect(rows(spec)[4]).toMatchObject({ actual: 'Chinstrap', predicted: 'Chinstrap', count: 13 });
+    // an empty row has share 0, not NaN
+    expect(
+      rows(spec)
+        .filter((r) => r.actual === 'Gentoo')
+        .map((r) => r.share),
+    ).toEqual([0, 0, 0]);
+  });
+
+  it('puts actual classes on rows and predicted on columns, in the given order, with a count label', () => {
+    const enc = encoding(spec);
+    expect(enc.y).toMatchObject({ field: 'actual', type: 'nominal', sort: classes, title: 'actual' });
+    expect(enc.x).toMatchObject({ field: 'predicted', type: 'nominal', sort: classes, title: 'predicted' });
+    const [rect, text] = spec.layer as [Layer, Layer];
+    expect(rect.mark.type).toBe('rect');
+    expect(rect.encoding.color).toMatchObject({ field: 'share', scale: { domain: [0, 1] } });
+    expect(text.mark.type).toBe('text');
+    expect(text.encoding.text).toMatchObject({ field: 'count' });
+    expect(spec.width).toBe(spec.height);
+  });
+
+  it('rejects a non-square matrix, negative counts and duplicate classes', () => {
+    expect(() => confusionMatrixSpec({ classes: ['a', 'b'], counts: [[1, 2]] })).toThrow(/2×2/);
+    expect(() =>
+      confusionMatrixSpec({
+        classes: ['a', 'b'],
+        counts: [
+          [1, -1],
+          [0, 1],
+        ],
+      }),
+    ).toThrow(/non-negative/);
+    expect(() =>
+      confusionMatrixSpec({
+        classes: ['a', 'a'],
+        counts: [
+          [1, 0],
+          [0, 1],
+        ],
+      }),
+    ).toThrow(/unique/);
   });
 });

@@ -258,3 +258,270 @@ export function sigmaTrajectorySpec(opts: SigmaTrajectorySpecOptions): TopLevelS
     layer: truth.length > 0 ? [lineLayer, ruleLayer] : [lineLayer],
   };
 }
+
+export type MetricSplit = 'train' | 'validation';
+
+export interface MetricSeries {
+  /** The metric or task the values belong to, e.g. 'accuracy'. */
+  name: string;
+  split: MetricSplit;
+  /** One value per epoch; non-finite values (epochs without metrics) are left out. */
+  values: ArrayLike<number>;
+}
+
+export interface MetricCurveSpecOptions {
+  title?: string;
+  epochs: ArrayLike<number>;
+  series: MetricSeries[];
+  yTitle: string;
+}
+
+export interface PredictedVsActualSpecOptions {
+  title?: string;
+  actual: ArrayLike<number>;
+  predicted: ArrayLike<number>;
+  /** Lower and upper end of each prediction's interval; drawn as a vertical bar where both are finite. */
+  lower?: ArrayLike<number>;
+  upper?: ArrayLike<number>;
+  /** Appended to the axis titles, e.g. 'g' → 'actual (g)'. */
+  unit?: string;
+}
+
+export interface ConfusionMatrixSpecOptions {
+  title?: string;
+  classes: string[];
+  /** `counts[actual][predicted]`, square in the number of classes. */
+  counts: number[][];
+}
+
+/** Side of the square predicted-vs-actual plot, so equal domains also look equal. */
+export const SQUARE_PLOT_SIZE = 360;
+/** Stroke dash per split: training solid, validation dashed. */
+const SPLIT_DASH: Record<MetricSplit, number[]> = { train: [1, 0], validation: [6, 4] };
+/** Epoch curves with at most this many points per series get point markers as well. */
+const MAX_MARKED_POINTS = 60;
+
+/**
+ * One line per (metric, split) series against epoch, e.g. training and validation accuracy. The series
+ * are labelled by split alone when they all share one name; validation is drawn dashed.
+ */
+export function metricCurveSpec(opts: MetricCurveSpecOptions): TopLevelSpec {
+  const distinctNames = new Set(opts.series.map((s) => s.name)).size;
+  const labels = opts.series.map((s) => (distinctNames > 1 ? `${s.name} (${s.split})` : s.split));
+  checkUniqueNames('metricCurveSpec', labels);
+  let longest = 0;
+  const values = opts.series.flatMap((s, k) => {
+    checkLengths(`metricCurveSpec series '${labels[k]!}' vs epochs`, s.values, opts.epochs);
+    const rows = Array.from({ length: s.values.length }, (_, i) => ({
+      series: labels[k]!,
+      epoch: opts.epochs[i]!,
+      value: s.values[i]!,
+    }));
+    const kept = finitePoints(rows, ['epoch', 'value'], MAX_POINTS_PER_SERIES);
+    longest = Math.max(longest, kept.length);
+    return kept;
+  });
+  // each metric name keeps one colour across its splits; the split shows in the dash
+  const nameOrder = [...new Set(opts.series.map((s) => s.name))];
+  const colorOf = (s: MetricSeries): string =>
+    distinctNames > 1
+      ? CATEGORY_COLORS[nameOrder.indexOf(s.name) % CATEGORY_COLORS.length]!
+      : CATEGORY_COLORS[s.split === 'train' ? 0 : 1];
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: opts.title ?? opts.yTitle,
+    width: PLOT_WIDTH,
+    height: PLOT_HEIGHT,
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.75, clip: true, point: longest <= MAX_MARKED_POINTS },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+      y: { field: 'value', type: 'quantitative', title: opts.yTitle, scale: { zero: false } },
+      // colour and dash share the field and the domain, so vega-lite draws a single legend
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: 'series',
+        scale: { domain: labels, range: opts.series.map(colorOf) },
+      },
+      strokeDash: {
+        field: 'series',
+        type: 'nominal',
+        title: 'series',
+        scale: { domain: labels, range: opts.series.map((s) => SPLIT_DASH[s.split]) },
+      },
+      tooltip: [
+        { field: 'series', type: 'nominal' },
+        { field: 'epoch', type: 'quantitative' },
+        { field: 'value', type: 'quantitative', format: '.4g', title: opts.yTitle },
+      ],
+    },
+  };
+}
+
+/**
+ * Predicted against actual values on equal axes, with the y = x diagonal and, where given, a vertical
+ * bar per point from `lower` to `upper`. Square, so distances from the diagonal read the same both ways.
+ */
+export function predictedVsActualSpec(opts: PredictedVsActualSpecOptions): TopLevelSpec {
+  const { actual, predicted, lower, upper } = opts;
+  checkLengths('predictedVsActualSpec actual vs predicted', actual, predicted);
+  if ((lower === undefined) !== (upper === undefined)) {
+    throw new Error('predictedVsActualSpec: give both lower and upper, or neither');
+  }
+  if (lower !== undefined) checkLengths('predictedVsActualSpec lower vs actual', lower, actual);
+  if (upper !== undefined) checkLengths('predictedVsActualSpec upper vs actual', upper, actual);
+  const all = Array.from({ length: actual.length }, (_, i) => ({
+    actual: actual[i]!,
+    predicted: predicted[i]!,
+  }));
+  const idx = all.flatMap((r, i) => (Number.isFinite(r.actual) && Number.isFinite(r.predicted) ? [i] : []));
+  const kept = downsampleIndices(idx.length).map((j) => idx[j]!);
+  const points = kept.map((i) => all[i]!);
+  const intervals =
+    lower !== undefined && upper !== undefined
+      ? kept.flatMap((i) => {
+          const lo = lower[i]!;
+          const hi = upper[i]!;
+          return Number.isFinite(lo) && Number.isFinite(hi)
+            ? [{ actual: actual[i]!, lower: lo, upper: hi }]
+            : [];
+        })
+      : [];
+  // one domain for both axes, over everything drawn, padded so no point sits on the frame
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of [
+    ...points.flatMap((p) => [p.actual, p.predicted]),
+    ...intervals.flatMap((r) => [r.lower, r.upper]),
+  ]) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(min <= max)) [min, max] = [0, 1];
+  const pad = max > min ? 0.04 * (max - min) : Math.max(Math.abs(min) * 0.05, 1);
+  const domain = [min - pad, max + pad];
+  const axisScale = { domain, nice: false, zero: false };
+  const suffix = opts.unit ? ` (${opts.unit})` : '';
+  const x = { field: 'actual', type: 'quantitative', title: `actual${suffix}`, scale: axisScale } as const;
+  const yTitle = `predicted${suffix}`;
+  const diagonal: LayerChild = {
+    data: {
+      values: [
+        { actual: domain[0]!, predicted: domain[0]! },
+        { actual: domain[1]!, predicted: domain[1]! },
+      ],
+    },
+    mark: { type: 'line', color: '#888888', strokeDash: [5, 4], strokeWidth: 1 },
+    encoding: { x, y: { field: 'predicted', type: 'quantitative', title: yTitle, scale: axisScale } },
+  };
+  const bars: LayerChild = {
+    data: { values: intervals },
+    mark: { type: 'rule', color: CATEGORY_COLORS[0], opacity: 0.35, strokeWidth: 1, clip: true },
+    encoding: {
+      x,
+      y: { field: 'lower', type: 'quantitative', title: yTitle, scale: axisScale },
+      y2: { field: 'upper' },
+      tooltip: [
+        { field: 'actual', type: 'quantitative', format: '.4g' },
+        { field: 'lower', type: 'quantitative', format: '.4g' },
+        { field: 'upper', type: 'quantitative', format: '.4g' },
+      ],
+    },
+  };
+  const dots: LayerChild = {
+    data: { values: points },
+    mark: { type: 'point', filled: true, size: 30, opacity: 0.7, color: CATEGORY_COLORS[0], clip: true },
+    encoding: {
+      x,
+      y: { field: 'predicted', type: 'quantitative', title: yTitle, scale: axisScale },
+      tooltip: [
+        { field: 'actual', type: 'quantitative', format: '.4g' },
+        { field: 'predicted', type: 'quantitative', format: '.4g' },
+      ],
+    },
+  };
+  const title = opts.title ?? 'Predicted vs actual';
+  const subtitle = intervals.length > 0 ? 'dashed: y = x; bars: prediction interval' : 'dashed: y = x';
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: title, subtitle },
+    width: SQUARE_PLOT_SIZE,
+    height: SQUARE_PLOT_SIZE,
+    layer: intervals.length > 0 ? [diagonal, bars, dots] : [diagonal, dots],
+  };
+}
+
+/**
+ * Heatmap of a confusion matrix, actual classes as rows and predicted as columns, each cell showing its
+ * count. The colour is the cell's share of its row (the recall of the row's class on the diagonal), so
+ * rare classes are as readable as common ones.
+ */
+export function confusionMatrixSpec(opts: ConfusionMatrixSpecOptions): TopLevelSpec {
+  const { classes, counts } = opts;
+  checkUniqueNames('confusionMatrixSpec classes', classes);
+  const k = classes.length;
+  if (counts.length !== k || counts.some((row) => row.length !== k)) {
+    throw new RangeError(`confusionMatrixSpec: counts must be ${k}×${k} for ${k} classes`);
+  }
+  if (counts.some((row) => row.some((c) => !(Number.isFinite(c) && c >= 0)))) {
+    throw new RangeError('confusionMatrixSpec: counts must be finite and non-negative');
+  }
+  const values = counts.flatMap((row, a) => {
+    const total = row.reduce((s, c) => s + c, 0);
+    return row.map((count, p) => ({
+      actual: classes[a]!,
+      predicted: classes[p]!,
+      count,
+      share: total > 0 ? count / total : 0,
+    }));
+  });
+  const cell = Math.max(28, Math.min(90, Math.floor(420 / Math.max(k, 1))));
+  // rotate the column labels only when one would not fit its cell (about 6 px per character at 10 px)
+  const longLabels = classes.some((c) => c.length * 6 > cell - 6);
+  const axis = { field: 'actual', type: 'nominal', sort: classes, title: 'actual' } as const;
+  const x = {
+    field: 'predicted',
+    type: 'nominal',
+    sort: classes,
+    title: 'predicted',
+    axis: { labelAngle: longLabels ? -40 : 0, labelLimit: 140 },
+  } as const;
+  const y = { ...axis, axis: { labelLimit: 140 } };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: opts.title ?? 'Confusion matrix', subtitle: 'colour: share of the actual class' },
+    width: cell * k,
+    height: cell * k,
+    data: { values },
+    encoding: { x, y },
+    layer: [
+      {
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
+        encoding: {
+          color: {
+            field: 'share',
+            type: 'quantitative',
+            title: 'row share',
+            // from near-white, so empty cells read as empty (the 'blues' scheme starts at a mid tint)
+            scale: { domain: [0, 1], range: ['#f7fbff', '#08519c'] },
+            legend: { format: '.0%' },
+          },
+          tooltip: [
+            { field: 'actual', type: 'nominal' },
+            { field: 'predicted', type: 'nominal' },
+            { field: 'count', type: 'quantitative' },
+            { field: 'share', type: 'quantitative', format: '.1%', title: 'row share' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: cell >= 40 ? 12 : 10 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative', format: ',d' },
+          color: { condition: { test: 'datum.share > 0.65', value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+  };
+}
