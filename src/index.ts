@@ -32,3 +32,24 @@ export {
 } from './experiments/seed-toy.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './backend/wasm-kernels.js';
 export * from './plot/specs.js';
+export * from './tabular/index.js';
+export {
+  parseCsv,
+  parseJsonRecords,
+  inferColumnKind,
+  DataError,
+  MISSING_TOKENS,
+  type Cell,
+  type Table,
+} from './data/table.js';
+export {
+  fitPreprocess,
+  encodeFeatures,
+  encodeTargets,
+  inferTargetKind,
+  type PreprocessState,
+  type TargetKind,
+  type FeatureColumn,
+  type TargetColumn,
+} from './data/preprocess.js';
+export { splitRows } from './data/split.js';

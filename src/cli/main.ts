@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.js';
+import { evaluateCommand } from './evaluate.js';
+import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
 import { UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -10,7 +13,10 @@ export function buildProgram(): Command {
     )
     .version('0.1.0')
     .showHelpAfterError()
-    .addCommand(demoCommand());
+    .addCommand(demoCommand())
+    .addCommand(trainCommand())
+    .addCommand(evaluateCommand())
+    .addCommand(predictCommand());
 }
 
 export async function main(argv: string[]): Promise<number> {

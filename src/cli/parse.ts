@@ -17,3 +17,39 @@ export function nonNegativeInt(value: string): number {
   }
   return n;
 }
+
+/** Commander argument parser for a number > 0. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('must be a number > 0.');
+  return n;
+}
+
+/** Commander argument parser for a fraction in [0, 1). */
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) {
+    throw new InvalidArgumentError('must be a fraction in [0, 1).');
+  }
+  return n;
+}
+
+/** Commander argument parser for a comma-separated list of positive integers ('64,64'). */
+export function intList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) {
+    throw new InvalidArgumentError('must be positive integers separated by commas, e.g. 64,64.');
+  }
+  return parts.map(Number);
+}
+
+/** Commander argument parser for a comma-separated list of numbers ≥ 0 ('1,0.5'). */
+export function numberList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new InvalidArgumentError('must be numbers ≥ 0 separated by commas, e.g. 1,0.5.');
+  }
+  return nums;
+}

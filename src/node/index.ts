@@ -2,3 +2,13 @@ export { setupBackend, NODE_BACKENDS, type NodeBackend } from './backend.js';
 export { writeFileAtomic } from './atomic-write.js';
 export { renderSvg, svgToPng, writePlot } from './render.js';
 export { writeSeedToyReport, type SeedToyReportFiles } from './seed-toy-report.js';
+export { readTableFile } from './read-table.js';
+export { fileSystemHandler, saveModelDir, loadModelDir, ModelDirError } from './model-dir.js';
+export {
+  buildReportPlots,
+  renderReportHtml,
+  type ReportInput,
+  type ReportPlot,
+  type ReportTask,
+} from './report.js';
+export { saveTrainedTable, loadTrainedTable, type WeightingFile } from './tabular-io.js';

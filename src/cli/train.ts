@@ -1,0 +1,154 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { readTableFile } from '../node/read-table.js';
+import { setupBackend, NODE_BACKENDS } from '../node/backend.js';
+import { saveTrainedTable } from '../node/tabular-io.js';
+import { parseTargetFlag, parseTrainConfig, type TrainConfigInput } from '../tabular/config.js';
+import { trainTable } from '../tabular/train-table.js';
+import { UsageError } from './errors.js';
+import { formatMetricsTable } from './format.js';
+import { nonNegativeInt, positiveInt, fraction, positiveNumber, intList, numberList } from './parse.js';
+import { createProgress } from './progress.js';
+import { timestamp } from './demo.js';
+
+interface TrainFlags {
+  target?: string[];
+  features?: string[];
+  weighting?: string;
+  weights?: number[];
+  hidden?: number[];
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  val?: number;
+  test?: number;
+  patience?: number;
+  out?: string;
+  config?: string;
+  backend: string;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`config file not found: ${path}`);
+  }
+  const ext = extname(path).toLowerCase();
+  try {
+    return ext === '.json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (err) {
+    throw new UsageError(
+      `${path} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+export function trainCommand(): Command {
+  const cmd = new Command('train')
+    .description(
+      'train one multi-task model for several target columns of a CSV/JSON table, with learned loss weights',
+    )
+    .argument('[file]', 'the data: CSV, TSV or a JSON array of records')
+    .option(
+      '--target <name[:kind]>',
+      'a target column, repeatable; kind = regression|classification|binary (inferred when omitted)',
+      collect,
+    )
+    .option(
+      '--features <names>',
+      'feature columns, comma-separated (repeatable); default: all other columns',
+      collect,
+    )
+    .addOption(new Option('--weighting <name>', 'loss weighting').choices(['uncertainty', 'equal', 'fixed']))
+    .option('--weights <list>', 'task weights for --weighting fixed, comma-separated', numberList)
+    .option('--hidden <list>', 'hidden layer widths of the shared trunk (default 64,64)', intList)
+    .option('--epochs <count>', 'maximum epochs (default 300)', positiveInt)
+    .option('--batch-size <count>', 'batch size (default 32)', positiveInt)
+    .option('--lr <rate>', 'Adam learning rate (default 0.003)', positiveNumber)
+    .option('--seed <int>', 'seed of the split, initialisation and shuffling (default 0)', nonNegativeInt)
+    .option('--val <fraction>', 'validation fraction (default 0.2)', fraction)
+    .option('--test <fraction>', 'test fraction (default 0.2)', fraction)
+    .option(
+      '--patience <epochs>',
+      'early stopping patience on the validation loss, 0 = off (default 30)',
+      nonNegativeInt,
+    )
+    .option('--out <dir>', 'model folder to write (default runs/train-<timestamp>)')
+    .option('--config <file>', 'a YAML or JSON file with the same fields (flags override it)')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices([...NODE_BACKENDS]).default('wasm'))
+    .option('--quiet', 'no progress output');
+  return cmd.action(async (file: string | undefined, flags: TrainFlags) => {
+    const fromFile = flags.config ? await readConfigFile(flags.config) : {};
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw new UsageError(`${flags.config}: the config must be a mapping of fields (targets, epochs, …)`);
+    }
+    const raw: Record<string, unknown> = { ...(fromFile as Record<string, unknown>) };
+    const fromCli = (key: keyof TrainFlags) => cmd.getOptionValueSource(key) === 'cli';
+    if (flags.target) raw['targets'] = flags.target.map(parseTargetFlag);
+    if (flags.features)
+      raw['features'] = flags.features.flatMap((f) =>
+        f
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
+    const direct: (keyof TrainFlags & keyof TrainConfigInput)[] = [
+      'weighting',
+      'weights',
+      'hidden',
+      'epochs',
+      'batchSize',
+      'lr',
+      'seed',
+      'val',
+      'test',
+      'patience',
+      'out',
+    ];
+    for (const key of direct) if (fromCli(key)) raw[key] = flags[key];
+    if (file) raw['data'] = file;
+    const source = flags.config ?? 'command line';
+    if (raw['targets'] === undefined) throw new UsageError(`${source}: give at least one --target`);
+    if (raw['data'] === undefined)
+      throw new UsageError(`${source}: give the data file (tfjs-mtl train <file>)`);
+    const config = parseTrainConfig(raw, source);
+    const dataPath = flags.config && !file ? resolve(flags.config, '..', config.data!) : config.data!;
+    const table = await readTableFile(dataPath);
+    const out = resolve(config.out ?? `runs/train-${timestamp()}`);
+    const backend = await setupBackend(flags.backend);
+    const names = config.targets.map((t) => t.name);
+    const progress = createProgress(
+      'training',
+      config.epochs,
+      ['loss', 'val', ...names.map((n) => `σ ${n}`)],
+      flags.quiet ?? false,
+    );
+    const result = await trainTable(table, config, {
+      onEpochEnd: (e) =>
+        progress.update(e.epoch, {
+          loss: e.loss.toFixed(4),
+          val: e.validation ? e.validation.loss.toFixed(4) : '–',
+          ...Object.fromEntries(names.map((n) => [`σ ${n}`, e.sigmas?.[n]?.toFixed(3) ?? '–'])),
+        }),
+    });
+    progress.stop();
+    await saveTrainedTable(out, result, { data: dataPath, backend, config });
+    const stopped = result.history.stoppedEarly;
+    const lines = [
+      `trained ${result.history.epochs.length} epochs on ${backend}` +
+        (stopped ? ` (early stop; best epoch ${stopped.bestEpoch})` : ''),
+      ...result.warnings.map((w) => `warning: ${w}`),
+      formatMetricsTable(result.metrics, result.tabular.tasks),
+      `wrote ${out}`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+export const TARGET_KINDS = ['regression', 'classification', 'binary'] as const;
+
+const targetSchema = z.strictObject({
+  name: z.string().min(1, 'a target needs a column name'),
+  kind: z.enum(TARGET_KINDS).optional(),
+});
+
+/** Everything `tfjs-mtl train` takes, from flags or a YAML/JSON config file. */
+export const trainConfigSchema = z
+  .strictObject({
+    /** The data file (CSV or JSON records); the command line's positional argument wins. */
+    data: z.string().min(1).optional(),
+    targets: z.array(targetSchema).min(1, 'at least one target is needed'),
+    /** Feature columns; default: every column that is not a target. */
+    features: z.array(z.string().min(1)).min(1).optional(),
+    /** Override the inferred kind of feature columns. */
+    featureKinds: z.record(z.string(), z.enum(['numeric', 'categorical'])).optional(),
+    weighting: z.enum(['uncertainty', 'equal', 'fixed']).default('uncertainty'),
+    /** Task weights for `fixed` weighting, in target order. */
+    weights: z.array(z.number().nonnegative()).optional(),
+    /** Hidden layer widths of the shared trunk. */
+    hidden: z.array(z.number().int().positive()).min(1).default([64, 64]),
+    epochs: z.number().int().positive().default(300),
+    batchSize: z.number().int().positive().default(32),
+    lr: z.number().positive().default(3e-3),
+    seed: z.number().int().nonnegative().default(0),
+    /** Fraction of rows held out for validation (early stopping, σ for non-learned weightings). */
+    val: z.number().min(0).lt(1).default(0.2),
+    /** Fraction of rows held out for the final test metrics. */
+    test: z.number().min(0).lt(1).default(0.2),
+    /** Stop when the validation loss has not improved for this many epochs; 0 = never. */
+    patience: z.number().int().nonnegative().default(30),
+    out: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.val + c.test >= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['test'],
+        message: `val + test must be < 1, got ${c.val + c.test}`,
+      });
+    }
+    if (c.weighting === 'fixed' && c.weights?.length !== c.targets.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['weights'],
+        message: `fixed weighting needs one weight per target (${c.targets.length})`,
+      });
+    }
+    const names = c.targets.map((t) => t.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['targets'], message: `target '${dup}' is given twice` });
+  });
+
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+
+/** A config that failed validation; the message names each offending path. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
+}
+
+/** Validates a raw config object; `source` (a file name or 'command line') prefixes the errors. */
+export function parseTrainConfig(raw: unknown, source: string): TrainConfig {
+  const result = trainConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map(
+    (i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`,
+  );
+  throw new ConfigError(lines.join('\n'));
+}
+
+/**
+ * `--target` values: `name`, or `name:kind` where kind is the text after the LAST colon and is one of
+ * the target kinds — so names may hold spaces, parentheses and colons ('Body Mass (g):regression').
+ */
+export function parseTargetFlag(value: string): { name: string; kind?: (typeof TARGET_KINDS)[number] } {
+  const colon = value.lastIndexOf(':');
+  if (colon > 0) {
+    const kind = value.slice(colon + 1).trim();
+    if ((TARGET_KINDS as readonly string[]).includes(kind)) {
+      return { name: value.slice(0, colon), kind: kind as (typeof TARGET_KINDS)[number] };
+    }
+  }
+  return { name: value };
+}

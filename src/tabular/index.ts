@@ -1,0 +1,21 @@
+export {
+  trainConfigSchema,
+  parseTrainConfig,
+  parseTargetFlag,
+  ConfigError,
+  TARGET_KINDS,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './config.js';
+export {
+  predictTable,
+  scoreTable,
+  type Predictions,
+  type ScoreResult,
+  type TabularModel,
+  type TabularTaskInfo,
+  type TaskMetrics,
+  type TaskPredictions,
+} from './tabular-model.js';
+export { trainTable, type SplitName, type TrainTableOptions, type TrainTableResult } from './train-table.js';
+export { expectedCalibrationError, intervalCoverage, Z68, Z95 } from './calibration.js';

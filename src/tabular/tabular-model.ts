@@ -1,0 +1,201 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  encodeFeatures,
+  encodeTargets,
+  type PreprocessState,
+  type TargetKind,
+  type TargetState,
+} from '../data/preprocess.js';
+import type { Table } from '../data/table.js';
+import type { Likelihood } from '../tasks/task.js';
+import type { WeightingState } from '../weighting/strategy.js';
+import {
+  expectedCalibrationError,
+  intervalCoverage,
+  sigmoidPair,
+  softmaxRow,
+  Z68,
+  Z95,
+} from './calibration.js';
+
+export interface TabularTaskInfo {
+  name: string;
+  kind: TargetKind;
+  likelihood: Likelihood;
+  /** Regression: the noise σ in the target's own units, used for intervals. */
+  sigma?: number;
+  /** Where `sigma` comes from: learned by uncertainty weighting, or the RMSE on held-out rows. */
+  sigmaSource?: 'learned' | 'validation-rmse' | 'training-rmse';
+  /** Classification: the learned temperature σ² (softmax of logits/σ²); 1 when none was learned. */
+  temperature?: number;
+  classes?: string[];
+}
+
+/** A trained table model: the network, its preprocessing, and what each task's output means. */
+export interface TabularModel {
+  model: tf.LayersModel;
+  preprocess: PreprocessState;
+  tasks: TabularTaskInfo[];
+  weighting: { strategy: string; state: WeightingState; weights: Record<string, number> };
+}
+
+export type TaskPredictions =
+  | {
+      task: string;
+      kind: 'regression';
+      prediction: Float64Array;
+      sigma: number;
+      lower68: Float64Array;
+      upper68: Float64Array;
+      lower95: Float64Array;
+      upper95: Float64Array;
+    }
+  | {
+      task: string;
+      kind: 'classification' | 'binary';
+      classes: string[];
+      /** The most probable class per row. */
+      labels: string[];
+      /** Class probabilities per row, with the learned temperature applied. */
+      probabilities: number[][];
+      /** The same without the temperature (plain softmax / sigmoid of the logits). */
+      rawProbabilities: number[][];
+    };
+
+export interface Predictions {
+  rows: number;
+  tasks: TaskPredictions[];
+  warnings: string[];
+}
+
+function targetState(tm: TabularModel, name: string): TargetState {
+  const s = tm.preprocess.targets.find((t) => t.name === name);
+  if (!s) throw new Error(`the model's preprocessing has no target '${name}'`);
+  return s;
+}
+
+/** Predictions with uncertainty for the given rows (default: all) of a table. */
+export function predictTable(tm: TabularModel, table: Table, rows?: number[]): Predictions {
+  const enc = encodeFeatures(tm.preprocess, table, rows);
+  const outputs = tf.tidy(() => {
+    const x = tf.tensor2d(enc.x, [enc.rows, enc.cols]);
+    const out = tm.model.predict(x);
+    return (Array.isArray(out) ? out : [out]).map((t) => t.arraySync() as number[][]);
+  });
+  const tasks = tm.tasks.map((info, t): TaskPredictions => {
+    const out = outputs[t]!;
+    const state = targetState(tm, info.name);
+    if (state.kind === 'regression') {
+      const prediction = Float64Array.from(out, (r) => r[0]! * state.std + state.mean);
+      const sigma = info.sigma ?? NaN;
+      const band = (z: number, sign: number) => prediction.map((p) => p + sign * z * sigma);
+      return {
+        task: info.name,
+        kind: 'regression',
+        prediction,
+        sigma,
+        lower68: band(Z68, -1),
+        upper68: band(Z68, 1),
+        lower95: band(Z95, -1),
+        upper95: band(Z95, 1),
+      };
+    }
+    const temperature = info.temperature ?? 1;
+    const probs = (T: number) =>
+      out.map((r) => (state.kind === 'binary' ? sigmoidPair(r[0]!, T) : softmaxRow(r, T)));
+    const probabilities = probs(temperature);
+    return {
+      task: info.name,
+      kind: state.kind,
+      classes: state.classes,
+      labels: probabilities.map((p) => state.classes[p.indexOf(Math.max(...p))]!),
+      probabilities,
+      rawProbabilities: temperature === 1 ? probabilities : probs(1),
+    };
+  });
+  return { rows: enc.rows, tasks, warnings: enc.warnings };
+}
+
+export type TaskMetrics = Record<string, number>;
+
+export interface ScoreResult {
+  /** task → metric → value, in the targets' own units. */
+  metrics: Record<string, TaskMetrics>;
+  /** Regression: labelled rows' actual and predicted values and 95 % bounds. */
+  regression: { task: string; actual: number[]; predicted: number[]; lower: number[]; upper: number[] }[];
+  /** Classification: confusion counts [actual][predicted]. */
+  classification: { task: string; classes: string[]; counts: number[][] }[];
+  warnings: string[];
+}
+
+/**
+ * Metrics over the labelled rows of each task: RMSE, MAE and the coverage of the 68 % and 95 % intervals
+ * for regression; accuracy, cross-entropy and the expected calibration error with and without the
+ * learned temperature for classification.
+ */
+export function scoreTable(tm: TabularModel, table: Table, rows?: number[]): ScoreResult {
+  const preds = predictTable(tm, table, rows);
+  const targets = encodeTargets(tm.preprocess, table, rows);
+  const result: ScoreResult = {
+    metrics: {},
+    regression: [],
+    classification: [],
+    warnings: [...preds.warnings, ...targets.flatMap((t) => t.warnings)],
+  };
+  preds.tasks.forEach((p, t) => {
+    const { values, mask } = targets[t]!;
+    const state = targetState(tm, p.task);
+    const labelled: number[] = [];
+    for (let i = 0; i < mask.length; i++) if (mask[i]! > 0) labelled.push(i);
+    if (p.kind === 'regression' && state.kind === 'regression') {
+      const actual = labelled.map((i) => values[i]! * state.std + state.mean);
+      const predicted = labelled.map((i) => p.prediction[i]!);
+      const err = actual.map((a, k) => a - predicted[k]!);
+      const n = err.length;
+      result.metrics[p.task] = {
+        rmse: Math.sqrt(err.reduce((s, e) => s + e * e, 0) / n),
+        mae: err.reduce((s, e) => s + Math.abs(e), 0) / n,
+        coverage68: intervalCoverage(actual, predicted, p.sigma, Z68),
+        coverage95: intervalCoverage(actual, predicted, p.sigma, Z95),
+        count: n,
+      };
+      result.regression.push({
+        task: p.task,
+        actual,
+        predicted,
+        lower: labelled.map((i) => p.lower95[i]!),
+        upper: labelled.map((i) => p.upper95[i]!),
+      });
+    } else if (p.kind !== 'regression') {
+      const k = p.classes.length;
+      const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+      let correct = 0;
+      let ce = 0;
+      for (const i of labelled) {
+        const y = values[i]!;
+        const probs = p.probabilities[i]!;
+        const guess = probs.indexOf(Math.max(...probs));
+        counts[y]![guess]!++;
+        if (guess === y) correct++;
+        ce -= Math.log(Math.max(probs[y]!, 1e-12));
+      }
+      const n = labelled.length;
+      const labels = labelled.map((i) => values[i]!);
+      result.metrics[p.task] = {
+        accuracy: correct / n,
+        crossEntropy: ce / n,
+        ece: expectedCalibrationError(
+          labelled.map((i) => p.probabilities[i]!),
+          labels,
+        ),
+        eceWithoutTemperature: expectedCalibrationError(
+          labelled.map((i) => p.rawProbabilities[i]!),
+          labels,
+        ),
+        count: n,
+      };
+      result.classification.push({ task: p.task, classes: p.classes, counts });
+    }
+  });
+  return result;
+}

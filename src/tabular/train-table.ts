@@ -1,0 +1,231 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  encodeFeatures,
+  encodeTargets,
+  fitPreprocess,
+  inferTargetKind,
+  type FeatureColumn,
+  type TargetColumn,
+} from '../data/preprocess.js';
+import { splitRows } from '../data/split.js';
+import { DataError, inferColumnKind, type Table } from '../data/table.js';
+import { outputUnits } from '../models/output-units.js';
+import { sharedTrunkModel } from '../models/sharing.js';
+import { classificationTask } from '../tasks/classification.js';
+import { regressionTask } from '../tasks/regression.js';
+import type { Task } from '../tasks/task.js';
+import type { EpochEvent } from '../train/events.js';
+import type { History } from '../train/history.js';
+import { Trainer, type TrainingData } from '../train/trainer.js';
+import { createWeighting } from '../weighting/registry.js';
+import type { WeightingStrategy } from '../weighting/strategy.js';
+import type { TrainConfig } from './config.js';
+import { scoreTable, type ScoreResult, type TabularModel, type TabularTaskInfo } from './tabular-model.js';
+
+export interface TrainTableOptions {
+  onEpochEnd?: (event: EpochEvent) => void | Promise<void>;
+  signal?: AbortSignal;
+  yieldEveryMs?: number;
+}
+
+export type SplitName = 'train' | 'validation' | 'test';
+
+export interface TrainTableResult {
+  tabular: TabularModel;
+  history: History;
+  /** split → task → metric → value, in the targets' units. */
+  metrics: Partial<Record<SplitName, ScoreResult['metrics']>>;
+  /** The test split's (or, without one, the validation split's) predictions for plots. */
+  evaluation: ScoreResult;
+  evaluationSplit: SplitName;
+  split: Record<SplitName, number[]>;
+  features: FeatureColumn[];
+  targets: TargetColumn[];
+  warnings: string[];
+}
+
+function buildTask(target: TargetColumn, classes: number): Task {
+  switch (target.kind) {
+    case 'regression':
+      return regressionTask({ name: target.name, likelihood: 'gaussian' });
+    case 'binary':
+      return classificationTask({ name: target.name, likelihood: 'bernoulli' });
+    case 'classification':
+      return classificationTask({ name: target.name, likelihood: 'softmax', numClasses: classes });
+  }
+}
+
+function tensorsFor(
+  table: Table,
+  state: TabularModel['preprocess'],
+  rows: number[],
+): TrainingData & { warnings: string[] } {
+  const enc = encodeFeatures(state, table, rows);
+  const targets = encodeTargets(state, table, rows);
+  return {
+    x: tf.tensor2d(enc.x, [enc.rows, enc.cols]),
+    targets: targets.map((t) =>
+      t.values instanceof Int32Array
+        ? tf.tensor1d(t.values, 'int32')
+        : tf.tensor2d(t.values, [rows.length, 1]),
+    ),
+    masks: targets.map((t) => tf.tensor1d(t.mask)),
+    warnings: enc.warnings,
+  };
+}
+
+function disposeData(d: TrainingData | undefined): void {
+  if (!d) return;
+  d.x.dispose();
+  d.targets.forEach((t) => t.dispose());
+  d.masks?.forEach((m) => m?.dispose());
+}
+
+/**
+ * Trains one multi-task model for all targets of a table: a seeded train/validation/test split,
+ * preprocessing fitted on the training rows, a shared trunk with one head per target, the chosen loss
+ * weighting, early stopping on the validation loss; then metrics per split in the targets' units.
+ */
+export async function trainTable(
+  table: Table,
+  config: TrainConfig,
+  options: TrainTableOptions = {},
+): Promise<TrainTableResult> {
+  const targetNames = new Set(config.targets.map((t) => t.name));
+  for (const t of config.targets) {
+    if (!table.columns.includes(t.name)) {
+      throw new DataError(
+        `${table.source}: target column '${t.name}' not found; columns are: ${table.columns.map((c) => `'${c}'`).join(', ')}`,
+      );
+    }
+  }
+  const featureNames = config.features ?? table.columns.filter((c) => !targetNames.has(c));
+  if (featureNames.length === 0)
+    throw new DataError(`${table.source}: no feature columns left besides the targets`);
+  const features: FeatureColumn[] = featureNames.map((name) => {
+    if (!table.columns.includes(name)) {
+      throw new DataError(
+        `${table.source}: feature column '${name}' not found; columns are: ${table.columns.map((c) => `'${c}'`).join(', ')}`,
+      );
+    }
+    return { name, kind: config.featureKinds?.[name] ?? inferColumnKind(table, name) };
+  });
+  const targets: TargetColumn[] = config.targets.map((t) => ({
+    name: t.name,
+    kind: t.kind ?? inferTargetKind(table, t.name),
+  }));
+  const split = splitRows(table.rowCount, { validation: config.val, test: config.test, seed: config.seed });
+  const preprocess = fitPreprocess(table, features, targets, split.train);
+
+  const tasks = targets.map((t, i) => {
+    const s = preprocess.targets[i]!;
+    return buildTask(t, s.kind === 'regression' ? 1 : s.classes.length);
+  });
+  const model = sharedTrunkModel({
+    inputDim: preprocess.inputNames.length,
+    outputs: tasks.map(outputUnits),
+    trunk: config.hidden,
+    seed: config.seed,
+    names: targets.map((t) => t.name),
+  });
+  let weighting: WeightingStrategy;
+  if (config.weighting === 'fixed')
+    weighting = createWeighting('fixed', tasks, { weights: config.weights ?? [] });
+  else if (config.weighting === 'equal') weighting = createWeighting('equal', tasks);
+  else weighting = createWeighting('uncertainty', tasks, { form: 'kendall' });
+  const trainer = new Trainer({ model, tasks, weighting, optimizer: { learningRate: config.lr } });
+
+  const trainData = tensorsFor(table, preprocess, split.train);
+  const valData = split.validation.length > 0 ? tensorsFor(table, preprocess, split.validation) : undefined;
+  const warnings = [...trainData.warnings];
+  try {
+    const history = await trainer.fit(trainData, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      seed: config.seed,
+      ...(valData ? { validationData: valData } : {}),
+      ...(valData && config.patience > 0
+        ? { earlyStopping: { patience: config.patience, restoreBest: true } }
+        : {}),
+      ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.yieldEveryMs !== undefined ? { yieldEveryMs: options.yieldEveryMs } : {}),
+    });
+
+    const learned = weighting.sigmas?.();
+    const taskInfo: TabularTaskInfo[] = targets.map((t, i) => ({
+      name: t.name,
+      kind: t.kind,
+      likelihood: tasks[i]!.likelihood,
+      ...(preprocess.targets[i]!.kind !== 'regression'
+        ? { classes: (preprocess.targets[i] as { classes: string[] }).classes }
+        : {}),
+    }));
+    const tabular: TabularModel = {
+      model,
+      preprocess,
+      tasks: taskInfo,
+      weighting: {
+        strategy: weighting.name,
+        state: weighting.getState(),
+        weights: Object.fromEntries(targets.map((t, i) => [t.name, weighting.weights()[i]!])),
+      },
+    };
+    // σ for intervals: the learned one when uncertainty weighting learned it, else held-out RMSE
+    const heldOut = split.validation.length > 0 ? split.validation : split.train;
+    const provisional = scoreTable(tabular, table, heldOut);
+    targets.forEach((t, i) => {
+      const info = taskInfo[i]!;
+      const s = preprocess.targets[i]!;
+      if (s.kind === 'regression') {
+        if (learned) {
+          info.sigma = learned[i]! * s.std;
+          info.sigmaSource = 'learned';
+        } else {
+          info.sigma = provisional.metrics[t.name]!['rmse']!;
+          info.sigmaSource = split.validation.length > 0 ? 'validation-rmse' : 'training-rmse';
+        }
+      } else {
+        // the softmax/Bernoulli likelihood's temperature is σ² = e^s
+        info.temperature = learned ? learned[i]! ** 2 : 1;
+      }
+    });
+    // report σ in the targets' own units throughout (training ran on standardised regression targets)
+    for (const e of history.epochs) {
+      targets.forEach((t, i) => {
+        const s = preprocess.targets[i]!;
+        if (s.kind === 'regression' && e.sigmas?.[t.name] !== undefined)
+          e.sigmas[t.name] = e.sigmas[t.name]! * s.std;
+      });
+    }
+    const metrics: TrainTableResult['metrics'] = {};
+    let evaluation: ScoreResult | undefined;
+    let evaluationSplit: SplitName = 'train';
+    for (const name of ['train', 'validation', 'test'] as const) {
+      if (split[name].length === 0) continue;
+      const scored = scoreTable(tabular, table, split[name]);
+      metrics[name] = scored.metrics;
+      evaluation = scored;
+      evaluationSplit = name;
+    }
+    return {
+      tabular,
+      history,
+      metrics,
+      evaluation: evaluation!,
+      evaluationSplit,
+      split,
+      features,
+      targets,
+      warnings,
+    };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    disposeData(trainData);
+    disposeData(valData);
+    trainer.dispose();
+    weighting.dispose();
+  }
+}
