@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildReportPlots,
@@ -16,18 +15,7 @@ import {
   type ReportPlot,
 } from '../src/node/report.js';
 import type { EpochEvent } from '../src/train/events.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { inspectReport, launchChromium } from './browser.js';
 
 /** Deterministic noise in [-0.5, 0.5) so the fake run looks real without Math.random. */
 function noise(seed: number): () => number {
@@ -250,12 +238,9 @@ describe('report in headless Chromium', () => {
   let dir: string;
 
   beforeAll(async () => {
-    // a missing browser fails the test below (not this hook, which vitest would report as a skip)
-    if (!existsSync(CHROMIUM)) return;
     // kept after the run (a few hundred kB) so the report and its screenshot can be looked at
     dir = await mkdtemp(join(tmpdir(), 'tfjs-mtl-report-'));
     await writeFile(join(dir, 'report.html'), html);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 20_000);
 
   afterAll(async () => {
@@ -263,47 +248,13 @@ describe('report in headless Chromium', () => {
   });
 
   it('renders every plot with no errors and no network access', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
-          '(CI does) or point CHROMIUM_PATH at a Chromium binary.',
-      );
-    }
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning')
-        problems.push(`console ${msg.type()}: ${msg.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('request', (req) => requests.push(req.url()));
+    // launched here, not in a hook: a missing browser must fail this test, not skip it
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const url = pathToFileURL(join(dir, 'report.html')).href;
-    const response = await page.goto(url, { waitUntil: 'load' });
-    expect(response?.ok()).toBe(true);
-
-    const state = await page.evaluate(() => {
-      const items = Array.from(document.querySelectorAll('figure.plot > svg, figure.plot > img'));
-      const ids = Array.from(document.querySelectorAll('[id]'), (el) => el.id);
-      return {
-        title: document.title,
-        scripts: document.querySelectorAll('script').length,
-        duplicateIds: ids.filter((id, i) => ids.indexOf(id) !== i),
-        figures: document.querySelectorAll('figure.plot').length,
-        items: items.map((el) => {
-          const box = el.getBoundingClientRect();
-          return {
-            tag: el.tagName.toLowerCase(),
-            width: box.width,
-            height: box.height,
-            natural: el instanceof HTMLImageElement ? el.naturalWidth : (el as SVGSVGElement).getBBox().width,
-            marks: el.querySelectorAll('path, line, text, rect').length,
-          };
-        }),
-        text: document.body.innerText,
-      };
-    });
-
+    const state = await inspectReport(page, url);
+    const { problems, requests } = state;
+    expect(state.ok).toBe(true);
     expect(problems).toEqual([]);
     expect(requests).toEqual([url]);
     expect(state.scripts).toBe(0);

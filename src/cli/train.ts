@@ -72,7 +72,7 @@ export function trainCommand(): Command {
     .option('--hidden <list>', 'hidden layer widths of the shared trunk (default 64,64)', intList)
     .option('--epochs <count>', 'maximum epochs (default 300)', positiveInt)
     .option('--batch-size <count>', 'batch size (default 32)', positiveInt)
-    .option('--lr <rate>', 'Adam learning rate (default 0.003)', positiveNumber)
+    .option('--lr <rate>', 'Adam learning rate (default 0.001)', positiveNumber)
     .option('--seed <int>', 'seed of the split, initialisation and shuffling (default 0)', nonNegativeInt)
     .option('--val <fraction>', 'validation fraction (default 0.2)', fraction)
     .option('--test <fraction>', 'test fraction (default 0.2)', fraction)

@@ -24,7 +24,7 @@ export const trainConfigSchema = z
     hidden: z.array(z.number().int().positive()).min(1).default([64, 64]),
     epochs: z.number().int().positive().default(300),
     batchSize: z.number().int().positive().default(32),
-    lr: z.number().positive().default(3e-3),
+    lr: z.number().positive().default(1e-3),
     seed: z.number().int().nonnegative().default(0),
     /** Fraction of rows held out for validation (early stopping, σ for non-learned weightings). */
     val: z.number().min(0).lt(1).default(0.2),
