@@ -31,6 +31,7 @@ export {
   type SeedToyTaskResult,
 } from './experiments/seed-toy.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './backend/wasm-kernels.js';
+export { registerLeanGradients, LEAN_GRADIENT_KERNELS } from './backend/lean-gradients.js';
 export * from './plot/specs.js';
 export * from './tabular/index.js';
 export {

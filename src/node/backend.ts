@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerLeanGradients } from '../backend/lean-gradients.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
 
 /** Backends the Node layer can set up without native add-ons. */
@@ -7,13 +8,15 @@ export type NodeBackend = (typeof NODE_BACKENDS)[number];
 
 /**
  * Makes `name` the active TF.js backend: `wasm` (the default: XNNPACK with SIMD, plus the training
- * kernels tfjs-backend-wasm 4.22 lacks or runs slowly) or the pure-JS `cpu`. Returns the active name.
+ * kernels tfjs-backend-wasm 4.22 lacks or runs slowly) or the pure-JS `cpu`, and registers the lean
+ * gradients (identical values, fewer kernel launches). Returns the active name.
  */
 export async function setupBackend(name: string = 'wasm'): Promise<NodeBackend> {
   if (!(NODE_BACKENDS as readonly string[]).includes(name)) {
     throw new Error(`unknown backend '${name}'; choose one of ${NODE_BACKENDS.join(', ')}`);
   }
   tf.enableProdMode();
+  registerLeanGradients();
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();

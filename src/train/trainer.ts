@@ -45,6 +45,13 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
   /** Put back the weights of the best epoch when stopping; default true. */
   restoreBest?: boolean;
+  /**
+   * What must keep improving: `tasks` (default) — the mean over tasks of each task's validation loss
+   * relative to its first epoch, scale-free and blind to the weighting; `weighted` — the strategy's
+   * weighted total, which uncertainty weighting keeps lowering by sharpening σ even while the tasks
+   * over-fit.
+   */
+  monitor?: 'tasks' | 'weighted';
 }
 
 export interface FitOptions extends TrainCallbacks {
@@ -274,6 +281,7 @@ export class Trainer {
     const started = performance.now();
     let lastYield = started;
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
+    let firstValidation: PerTask<number> | undefined;
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
@@ -329,10 +337,15 @@ export class Trainer {
         }
         if (stopping && event.validation) {
           const minDelta = stopping.minDelta ?? 0;
-          if (event.validation.loss < best.loss - minDelta) {
+          firstValidation ??= event.validation.taskLosses;
+          const monitored =
+            stopping.monitor === 'weighted'
+              ? event.validation.loss
+              : relativeTaskLoss(event.validation.taskLosses, firstValidation);
+          if (monitored < best.loss - minDelta) {
             best.weights?.forEach((w) => w.dispose());
             best = {
-              loss: event.validation.loss,
+              loss: monitored,
               epoch,
               weights: stopping.restoreBest === false ? null : this.snapshot(),
             };
@@ -473,6 +486,17 @@ export class Trainer {
       }
     });
   }
+}
+
+/** Mean over tasks of loss / first-epoch loss (tasks without a usable first value count as is). */
+function relativeTaskLoss(losses: PerTask<number>, first: PerTask<number>): number {
+  const names = Object.keys(losses).filter((k) => Number.isFinite(losses[k]));
+  if (names.length === 0) return NaN;
+  const sum = names.reduce((acc, k) => {
+    const f = first[k];
+    return acc + (f !== undefined && Number.isFinite(f) && f > 0 ? losses[k]! / f : losses[k]!);
+  }, 0);
+  return sum / names.length;
 }
 
 function identity(n: number): Int32Array {
