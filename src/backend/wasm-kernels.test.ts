@@ -347,3 +347,29 @@ describe('memory', () => {
     await Promise.resolve();
   });
 });
+
+describe('Identity on wasm shares the buffer', () => {
+  it('clones without copying and stays correct after the source is disposed', async () => {
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels();
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(y.arraySync()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(a, a)))(y);
+    expect(g.arraySync()).toEqual([
+      [2, 4],
+      [6, 8],
+    ]);
+    y.dispose();
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

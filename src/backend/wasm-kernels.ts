@@ -39,6 +39,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   '_FusedMatMul',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
+  'Identity',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -427,6 +428,23 @@ function makeConv2DBackpropInput(orig: KernelFunc): KernelFunc {
 
 // ------------------------------------------------------------ registration ---
 
+interface RefCountingBackend {
+  incRef(dataId: object): void;
+}
+
+/**
+ * `Identity` sharing its input's buffer, as the cpu backend's does: tensors are immutable, and the
+ * engine clones every input it saves for a gradient — on wasm each clone was a copy.
+ */
+function makeSharingIdentity(orig: KernelFunc): KernelFunc {
+  return mark((args: KernelArgs) => {
+    const x = args.inputs['x']!;
+    if (x.dtype === 'string') return orig(args);
+    (args.backend as unknown as RefCountingBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
+}
+
 function replace(kernelName: string, wrap: (orig: KernelFunc) => KernelFunc): void {
   const original: tf.KernelConfig | undefined = tf.getKernel(kernelName, BACKEND);
   if (original === undefined || isOurs(original)) return;
@@ -449,6 +467,7 @@ export function registerWasmTrainingKernels(): void {
   replace('BatchMatMul', (orig) => makeMatMul(orig, false));
   replace('_FusedMatMul', (orig) => makeMatMul(orig, true));
   replace('Conv2DBackpropInput', makeConv2DBackpropInput);
+  replace('Identity', makeSharingIdentity);
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({

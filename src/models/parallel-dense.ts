@@ -80,7 +80,9 @@ export class ParallelDense extends tf.layers.Layer {
           inDim === 1
             ? tf.reshape(kernel, [1, T * U])
             : tf.reshape(tf.transpose(kernel, [1, 0, 2]), [inDim, T * U]);
-        y = tf.reshape(tf.add(tf.matMul(x, wide), tf.reshape(bias, [T * U])), [batch, T, U]);
+        // one input feature: the product is an outer product, a broadcast multiply is far cheaper
+        const product = inDim === 1 ? tf.mul(x, wide) : tf.matMul(x, wide);
+        y = tf.reshape(tf.add(product, tf.reshape(bias, [T * U])), [batch, T, U]);
       } else if (U === 1) {
         // one output per tower: a multiply and a last-axis sum beat a batched matMul
         y = tf.add(tf.sum(tf.mul(x, tf.reshape(kernel, [T, inDim])), 2, true), tf.reshape(bias, [T, 1]));

@@ -285,29 +285,23 @@ export class Trainer {
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
-        let acc: tf.Tensor1D | null = null;
+        const stepLosses: tf.Scalar[] = [];
         let batches = 0;
         for (let start = 0; start < nTrain; start += batchSize) {
           if (options.signal?.aborted) break;
           const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
-          const stacked = this.trainStep(batcher, idx, masked);
-          if (options.onStep) this.emitStep(options, epoch, stacked);
-          if (acc === null) acc = stacked;
-          else {
-            const sum: tf.Tensor1D = tf.add(acc, stacked);
-            acc.dispose();
-            stacked.dispose();
-            acc = sum;
-          }
+          const losses = this.trainStep(batcher, idx, masked);
+          if (options.onStep) this.emitStep(options, epoch, losses);
+          stepLosses.push(...losses);
           batches++;
           if (options.yieldEveryMs !== undefined && performance.now() - lastYield >= options.yieldEveryMs) {
             await new Promise((resolve) => setTimeout(resolve, 0));
             lastYield = performance.now();
           }
         }
-        if (acc === null) break; // aborted before the epoch's first step
-        const means = Array.from(acc.dataSync(), (v) => v / batches);
-        acc.dispose();
+        if (stepLosses.length === 0) break; // aborted before the epoch's first step
+        // the epoch's losses are summed once here: no accumulation kernel per step
+        const means = this.epochMeans(stepLosses, batches);
         if (!Number.isFinite(means[0]!)) {
           const bad = this.tasks.filter((_, t) => !Number.isFinite(means[t + 1]!)).map((t) => `'${t.name}'`);
           throw new TrainingDivergedError(
@@ -380,8 +374,8 @@ export class Trainer {
   }
 
   /** One optimiser step on the rows `idx`; returns [total, loss_1 … loss_T] (caller disposes). */
-  private trainStep(batcher: Batcher, idx: Int32Array, masked: readonly boolean[]): tf.Tensor1D {
-    let stacked: tf.Tensor1D | null = null;
+  private trainStep(batcher: Batcher, idx: Int32Array, masked: readonly boolean[]): tf.Scalar[] {
+    let kept: tf.Scalar[] = [];
     tf.tidy(() => {
       const [xb, ...rest] = batcher.batch(idx);
       const T = this.tasks.length;
@@ -395,7 +389,7 @@ export class Trainer {
         const losses = this.tasks.map((task, t) => task.loss(outs[t]!, targets[t]!, masks[t]));
         const total = this.weighting.combine(losses);
         // survives the gradient's tidy; disposed by the caller
-        stacked = tf.keep(tf.stack([total, ...losses]) as tf.Tensor1D);
+        kept = [total, ...losses].map((t) => tf.keep(t));
         return total;
       }, [...modelVars, ...strategyVars]);
       const pick = (vars: readonly tf.Variable[]): tf.NamedTensorMap => {
@@ -416,7 +410,7 @@ export class Trainer {
       this.weighting.afterStep?.();
     });
     this.stepCount++;
-    return stacked!;
+    return kept;
   }
 
   private snapshot(): tf.Tensor[] {
@@ -434,8 +428,15 @@ export class Trainer {
     return out;
   }
 
-  private emitStep(options: FitOptions, epoch: number, stacked: tf.Tensor1D): void {
-    const v = stacked.dataSync();
+  /** Mean over the epoch's steps of [total, loss_1 … loss_T]; disposes the step losses. */
+  private epochMeans(stepLosses: tf.Scalar[], steps: number): number[] {
+    const sums = tf.tidy(() => tf.sum(tf.reshape(tf.stack(stepLosses), [steps, -1]), 0).dataSync());
+    stepLosses.forEach((t) => t.dispose());
+    return Array.from(sums, (v) => v / steps);
+  }
+
+  private emitStep(options: FitOptions, epoch: number, losses: readonly tf.Scalar[]): void {
+    const v = Float64Array.from(losses, (t) => t.dataSync()[0]!);
     const sigmas = this.weighting.sigmas?.();
     options.onStep!({
       epoch,
