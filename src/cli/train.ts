@@ -22,6 +22,8 @@ interface TrainFlags {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  sigmaLr?: number;
+  intervalSigma?: string;
   seed?: number;
   val?: number;
   test?: number;
@@ -73,6 +75,13 @@ export function trainCommand(): Command {
     .option('--epochs <count>', 'maximum epochs (default 300)', positiveInt)
     .option('--batch-size <count>', 'batch size (default 32)', positiveInt)
     .option('--lr <rate>', 'Adam learning rate (default 0.001)', positiveNumber)
+    .option('--sigma-lr <rate>', 'learning rate of the learned log-variances (default 0.02)', positiveNumber)
+    .addOption(
+      new Option('--interval-sigma <source>', 'σ of regression intervals (default validation)').choices([
+        'validation',
+        'learned',
+      ]),
+    )
     .option('--seed <int>', 'seed of the split, initialisation and shuffling (default 0)', nonNegativeInt)
     .option('--val <fraction>', 'validation fraction (default 0.2)', fraction)
     .option('--test <fraction>', 'test fraction (default 0.2)', fraction)
@@ -107,6 +116,8 @@ export function trainCommand(): Command {
       'epochs',
       'batchSize',
       'lr',
+      'sigmaLr',
+      'intervalSigma',
       'seed',
       'val',
       'test',

@@ -25,6 +25,16 @@ export const trainConfigSchema = z
     epochs: z.number().int().positive().default(300),
     batchSize: z.number().int().positive().default(32),
     lr: z.number().positive().default(1e-3),
+    /**
+     * Learning rate of the learned log-variances (uncertainty weighting). They should track the task
+     * losses closely — σ is used for the prediction intervals — so they get a larger rate than the net.
+     */
+    sigmaLr: z.number().positive().default(0.02),
+    /**
+     * σ of the regression intervals: `validation` (default), the RMSE on the validation rows, honest on
+     * new data; `learned`, uncertainty weighting's σ, the noise on the training rows.
+     */
+    intervalSigma: z.enum(['validation', 'learned']).default('validation'),
     seed: z.number().int().nonnegative().default(0),
     /** Fraction of rows held out for validation (early stopping, σ for non-learned weightings). */
     val: z.number().min(0).lt(1).default(0.2),

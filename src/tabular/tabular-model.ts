@@ -26,6 +26,8 @@ export interface TabularTaskInfo {
   sigma?: number;
   /** Where `sigma` comes from: learned by uncertainty weighting, or the RMSE on held-out rows. */
   sigmaSource?: 'learned' | 'validation-rmse' | 'training-rmse';
+  /** Regression under uncertainty weighting: the learned noise σ, in the target's units. */
+  learnedSigma?: number;
   /** Classification: the learned temperature σ² (softmax of logits/σ²); 1 when none was learned. */
   temperature?: number;
   classes?: string[];

@@ -132,7 +132,7 @@ export async function trainTable(
   if (config.weighting === 'fixed')
     weighting = createWeighting('fixed', tasks, { weights: config.weights ?? [] });
   else if (config.weighting === 'equal') weighting = createWeighting('equal', tasks);
-  else weighting = createWeighting('uncertainty', tasks, { form: 'kendall' });
+  else weighting = createWeighting('uncertainty', tasks, { form: 'kendall', learningRate: config.sigmaLr });
   const trainer = new Trainer({ model, tasks, weighting, optimizer: { learningRate: config.lr } });
 
   const trainData = tensorsFor(table, preprocess, split.train);
@@ -171,19 +171,21 @@ export async function trainTable(
         weights: Object.fromEntries(targets.map((t, i) => [t.name, weighting.weights()[i]!])),
       },
     };
-    // σ for intervals: the learned one when uncertainty weighting learned it, else held-out RMSE
-    const heldOut = split.validation.length > 0 ? split.validation : split.train;
-    const provisional = scoreTable(tabular, table, heldOut);
+    // σ for intervals: by default the held-out RMSE — the learned σ estimates the noise on the training
+    // rows, which a fitted net under-states on new rows; the learned one is kept as `learnedSigma`
+    const hasValidation = split.validation.length > 0;
+    const heldOut = scoreTable(tabular, table, hasValidation ? split.validation : split.train);
     targets.forEach((t, i) => {
       const info = taskInfo[i]!;
       const s = preprocess.targets[i]!;
       if (s.kind === 'regression') {
-        if (learned) {
-          info.sigma = learned[i]! * s.std;
+        if (learned) info.learnedSigma = learned[i]! * s.std;
+        if (learned && (config.intervalSigma === 'learned' || !hasValidation)) {
+          info.sigma = info.learnedSigma;
           info.sigmaSource = 'learned';
         } else {
-          info.sigma = provisional.metrics[t.name]!['rmse']!;
-          info.sigmaSource = split.validation.length > 0 ? 'validation-rmse' : 'training-rmse';
+          info.sigma = heldOut.metrics[t.name]!['rmse']!;
+          info.sigmaSource = hasValidation ? 'validation-rmse' : 'training-rmse';
         }
       } else {
         // the softmax/Bernoulli likelihood's temperature is σ² = e^s
