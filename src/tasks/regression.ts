@@ -36,6 +36,23 @@ export function regressionTask(options: RegressionTaskOptions): Task {
     return tf.sub(t, prediction);
   };
   const elementwise = (r: tf.Tensor) => (likelihood === 'gaussian' ? tf.square(r) : tf.abs(r));
+  /**
+   * Unmasked mean loss with a hand-written gradient (d/df of mean (y − f)² is −2(y − f)/n; of
+   * mean |y − f|, −sign(y − f)/n): 2 backward kernels instead of ~8 through autodiff.
+   */
+  const meanLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Scalar =>
+    tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [f, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      const r = residual(f, target);
+      save([r]);
+      return {
+        value: tf.mean<tf.Scalar>(elementwise(r)),
+        gradFunc: (dy: tf.Tensor, [rs]: tf.Tensor[]) =>
+          likelihood === 'gaussian'
+            ? tf.mul(rs!, tf.mul(dy, -2 / rs!.size))
+            : tf.mul(tf.sign(rs!), tf.mul(dy, -1 / rs!.size)),
+      };
+    })(prediction);
   const sampleLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Tensor1D =>
     tf.tidy(() => {
       return perSample(elementwise(residual(prediction, target)));
@@ -48,9 +65,7 @@ export function regressionTask(options: RegressionTaskOptions): Task {
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
       tf.tidy(() =>
         // unmasked: one mean over all elements equals the mean of the per-sample means (fewer kernels)
-        mask === undefined
-          ? tf.mean<tf.Scalar>(elementwise(residual(prediction, target)))
-          : maskedMean(sampleLoss(prediction, target), mask),
+        mask === undefined ? meanLoss(prediction, target) : maskedMean(sampleLoss(prediction, target), mask),
       ),
     metricSumNames: SUM_NAMES,
     metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>
