@@ -26,9 +26,48 @@ export interface WeightingStrategy {
   sigmas?(): number[];
   /** After each optimiser step (e.g. to project variables back into a clamp range). */
   afterStep?(): void;
+  /** At the end of every epoch, with the epoch's mean (unweighted) loss per task (e.g. for DWA). */
+  onEpochEnd?(taskLosses: readonly number[]): void;
   getState(): WeightingState;
   setState(state: WeightingState): void;
   dispose(): void;
+}
+
+/**
+ * Per-task gradients a gradient-level strategy works on, computed by the trainer once per task per step.
+ * All vectors are flattened; gradients are of each task's own, unweighted loss.
+ */
+export interface TaskGradients {
+  /** Per task: ∂L_t/∂θ over every shared parameter, concatenated: [P]. */
+  shared: readonly tf.Tensor1D[];
+  /** Per task: ∂L_t/∂W over the last shared layer's weights only (GradNorm's W): [P_last]. */
+  lastShared: readonly tf.Tensor1D[];
+  /** Per task: ∂L_t/∂Z for the shared representation Z (MGDA-UB), when the model exposes one: [B·d]. */
+  representation?: readonly tf.Tensor1D[];
+  /** Per task loss. */
+  losses: readonly tf.Scalar[];
+}
+
+/** What a gradient-level strategy decides for one step. */
+export interface GradientDecision {
+  /** The update direction (a gradient to descend) for the shared parameters, [P]. */
+  shared: tf.Tensor1D;
+  /** The weight each task's own (head) parameters' gradient is scaled by. */
+  taskWeights: number[];
+}
+
+/**
+ * A strategy that also sees per-task gradients of the shared parameters (PCGrad, MGDA-UB, CAGrad,
+ * GradNorm). The trainer descends `aggregate(...).shared` for the shared parameters and each task's
+ * weighted gradient for its own parameters; `combine` is still used for reporting the total.
+ */
+export interface GradientWeightingStrategy extends WeightingStrategy {
+  readonly level: 'gradient';
+  aggregate(gradients: TaskGradients): GradientDecision;
+}
+
+export function isGradientStrategy(s: WeightingStrategy): s is GradientWeightingStrategy {
+  return (s as Partial<GradientWeightingStrategy>).level === 'gradient';
 }
 
 export function checkLossCount(
