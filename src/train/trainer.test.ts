@@ -8,6 +8,8 @@ import { classificationTask } from '../tasks/classification.js';
 import { regressionTask } from '../tasks/regression.js';
 import { equalWeighting } from '../weighting/equal.js';
 import { uncertaintyWeighting } from '../weighting/uncertainty.js';
+import type { GradientWeightingStrategy } from '../weighting/strategy.js';
+import type { TaskSpec } from '../tasks/task.js';
 import { Trainer, TrainingDataError, type TrainingData } from './trainer.js';
 
 /** x ∈ R³; a regression target (noise 0.5) and a 3-class label, both functions of x. */
@@ -200,5 +202,59 @@ describe('Trainer', () => {
     await expect(
       trainer.fit({ x, targets: [tf.tensor2d([[1], [NaN], [2], [3]])] }, { epochs: 1 }),
     ).rejects.toThrow(/training diverged in epoch 1: the loss became NaN \(task 'a'\)/);
+  });
+});
+
+describe('Trainer with a gradient-level strategy', () => {
+  /** Sums the per-task gradients: the same update as the plain sum of losses, through the gradient path. */
+  function sumOfGradients(tasks: readonly TaskSpec[]) {
+    const seen: number[] = [];
+    const strategy: GradientWeightingStrategy = {
+      name: 'sum-of-gradients',
+      level: 'gradient',
+      tasks,
+      variables: [],
+      combine: (losses) => tf.addN([...losses]),
+      weights: () => tasks.map(() => 1),
+      aggregate: (g) => {
+        seen.push(g.shared.length, g.lastShared[0]!.size);
+        return { shared: tf.addN([...g.shared]), taskWeights: tasks.map(() => 1) };
+      },
+      getState: () => ({ strategy: 'sum-of-gradients' }),
+      setState: () => {},
+      dispose: () => {},
+    };
+    return { strategy, seen };
+  }
+
+  it('descends the aggregate on the shared trunk and each task gradient on its head', async () => {
+    const data = mixedData(64);
+    const run = async (gradientLevel: boolean) => {
+      const tasks = [regressionTask({ name: 'y' }), classificationTask({ name: 'c', numClasses: 3 })];
+      const model = sharedTrunkModel({
+        inputDim: 3,
+        outputs: tasks.map(outputUnits),
+        trunk: [8, 6],
+        seed: 4,
+      });
+      const sum = sumOfGradients(tasks);
+      const trainer = new Trainer({
+        model,
+        tasks,
+        weighting: gradientLevel ? sum.strategy : equalWeighting(tasks),
+        optimizer: { learningRate: 0.01 },
+      });
+      const h = await trainer.fit(data, { epochs: 2, batchSize: 16, seed: 3, metricsEvery: 0 });
+      const weights = model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+      return { h, weights, seen: sum.seen };
+    };
+    const lossLevel = await run(false);
+    const gradLevel = await run(true);
+    // 2 tasks; the last shared layer is trunk_1 (6×8 kernel + 6 bias)
+    expect(gradLevel.seen.slice(0, 2)).toEqual([2, 8 * 6 + 6]);
+    gradLevel.weights.forEach((w, i) =>
+      w.forEach((v, k) => expect(v).toBeCloseTo(lossLevel.weights[i]![k]!, 4)),
+    );
+    expect(gradLevel.h.epochs[1]!.loss).toBeCloseTo(lossLevel.h.epochs[1]!.loss, 4);
   });
 });

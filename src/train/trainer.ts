@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { NumpyRandomState } from '../random/numpy-random-state.js';
 import type { Task } from '../tasks/task.js';
-import type { WeightingStrategy } from '../weighting/strategy.js';
+import {
+  isGradientStrategy,
+  type GradientWeightingStrategy,
+  type WeightingStrategy,
+} from '../weighting/strategy.js';
+import { parameterRoles, type ParameterRoles } from './parameter-roles.js';
 import type { EpochEvent, PerTask, SplitMetrics, TrainCallbacks } from './events.js';
 import { createBatcher, type Batcher } from './batcher.js';
 import { FusedAdam } from './fused-adam.js';
@@ -115,6 +120,7 @@ export class Trainer {
   private readonly modelVars: tf.Variable[];
   private readonly strategyVars: tf.Variable[];
   private stepCount = 0;
+  private roles: ParameterRoles | null = null;
 
   constructor(options: TrainerOptions) {
     const { model, tasks, weighting } = options;
@@ -302,6 +308,7 @@ export class Trainer {
         if (stepLosses.length === 0) break; // aborted before the epoch's first step
         // the epoch's losses are summed once here: no accumulation kernel per step
         const means = this.epochMeans(stepLosses, batches);
+        this.weighting.onEpochEnd?.(means.slice(1));
         if (!Number.isFinite(means[0]!)) {
           const bad = this.tasks.filter((_, t) => !Number.isFinite(means[t + 1]!)).map((t) => `'${t.name}'`);
           throw new TrainingDivergedError(
@@ -384,6 +391,11 @@ export class Trainer {
       const masks = masked.map((has) => (has ? rest[next++] : undefined));
       const modelVars = this.modelVars;
       const strategyVars = this.strategyVars;
+      if (isGradientStrategy(this.weighting)) {
+        kept = this.gradientLevelStep(this.weighting, xb!, targets, masks).map((t) => tf.keep(t));
+        this.weighting.afterStep?.();
+        return;
+      }
       const { grads } = tf.variableGrads(() => {
         const outs = this.forward(xb!, true);
         const losses = this.tasks.map((task, t) => task.loss(outs[t]!, targets[t]!, masks[t]));
@@ -426,6 +438,52 @@ export class Trainer {
     const out: PerTask<number> = {};
     this.tasks.forEach((t, i) => (out[t.name] = values[i]!));
     return out;
+  }
+
+  /**
+   * A step of a gradient-level strategy: one gradient pass per task over the shared parameters and its
+   * own head, the strategy's aggregate of the shared gradients, each head's gradient scaled by its task
+   * weight. Returns [total, loss_1 … loss_T].
+   */
+  private gradientLevelStep(
+    strategy: GradientWeightingStrategy,
+    xb: tf.Tensor,
+    targets: tf.Tensor[],
+    masks: (tf.Tensor | undefined)[],
+  ): tf.Scalar[] {
+    const T = this.tasks.length;
+    const taskLoss = (t: number) => this.tasks[t]!.loss(this.forward(xb, true)[t]!, targets[t]!, masks[t]);
+    this.roles ??= parameterRoles(this.model, this.modelVars, taskLoss, T);
+    const { shared, lastShared, own } = this.roles;
+    const flat = (grads: tf.NamedTensorMap, vars: readonly tf.Variable[]): tf.Tensor1D =>
+      tf.concat<tf.Tensor1D>(
+        vars.map((v) => tf.reshape<tf.Rank.R1>(grads[v.name] ?? tf.zeros(v.shape), [-1])),
+      );
+    const perTask = Array.from({ length: T }, (_, t) =>
+      tf.variableGrads(() => taskLoss(t), [...shared, ...own[t]!]),
+    );
+    const losses = perTask.map((g) => g.value);
+    const decision = strategy.aggregate({
+      shared: perTask.map((g) => flat(g.grads, shared)),
+      lastShared: perTask.map((g) => flat(g.grads, lastShared)),
+      losses,
+    });
+    const grads: tf.NamedTensorMap = {};
+    const parts = tf.split(
+      decision.shared,
+      shared.map((v) => v.size),
+    );
+    shared.forEach((v, i) => (grads[v.name] = tf.reshape(parts[i]!, v.shape)));
+    perTask.forEach((g, t) => {
+      for (const v of own[t]!)
+        if (g.grads[v.name]) grads[v.name] = tf.mul(g.grads[v.name]!, decision.taskWeights[t]!);
+    });
+    this.modelOptimizer.applyGradients(grads);
+    if (this.weightDecay > 0) {
+      const keep = 1 - this.learningRate * this.weightDecay;
+      for (const v of this.modelVars) v.assign(tf.mul(v, keep));
+    }
+    return [strategy.combine(losses), ...losses];
   }
 
   /** Mean over the epoch's steps of [total, loss_1 … loss_T]; disposes the step losses. */
