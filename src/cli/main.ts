@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { predictCommand } from './predict.js';
@@ -16,7 +17,8 @@ export function buildProgram(): Command {
     .addCommand(demoCommand())
     .addCommand(trainCommand())
     .addCommand(evaluateCommand())
-    .addCommand(predictCommand());
+    .addCommand(predictCommand())
+    .addCommand(compareCommand());
 }
 
 export async function main(argv: string[]): Promise<number> {

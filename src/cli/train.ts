@@ -5,15 +5,21 @@ import { parse as parseYaml } from 'yaml';
 import { readTableFile } from '../node/read-table.js';
 import { setupBackend, NODE_BACKENDS } from '../node/backend.js';
 import { saveTrainedTable } from '../node/tabular-io.js';
-import { parseTargetFlag, parseTrainConfig, type TrainConfigInput } from '../tabular/config.js';
+import {
+  parseTargetFlag,
+  parseTrainConfig,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '../tabular/config.js';
 import { trainTable } from '../tabular/train-table.js';
+import { weightingNames } from '../weighting/registry.js';
 import { UsageError } from './errors.js';
 import { formatMetricsTable } from './format.js';
 import { nonNegativeInt, positiveInt, fraction, positiveNumber, intList, numberList } from './parse.js';
 import { createProgress } from './progress.js';
 import { timestamp } from './demo.js';
 
-interface TrainFlags {
+export interface TrainFlags {
   target?: string[];
   features?: string[];
   weighting?: string;
@@ -53,12 +59,9 @@ async function readConfigFile(path: string): Promise<unknown> {
   }
 }
 
-export function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description(
-      'train one multi-task model for several target columns of a CSV/JSON table, with learned loss weights',
-    )
-    .argument('[file]', 'the data: CSV, TSV or a JSON array of records')
+/** The options `train` and `compare` share: the data, the targets and every training setting. */
+export function addTrainOptions(cmd: Command): Command {
+  return cmd
     .option(
       '--target <name[:kind]>',
       'a target column, repeatable; kind = regression|classification|binary (inferred when omitted)',
@@ -69,7 +72,7 @@ export function trainCommand(): Command {
       'feature columns, comma-separated (repeatable); default: all other columns',
       collect,
     )
-    .addOption(new Option('--weighting <name>', 'loss weighting').choices(['uncertainty', 'equal', 'fixed']))
+    .addOption(new Option('--weighting <name>', 'loss weighting strategy').choices(weightingNames()))
     .option('--weights <list>', 'task weights for --weighting fixed, comma-separated', numberList)
     .option('--hidden <list>', 'hidden layer widths of the shared trunk (default 64,64)', intList)
     .option('--epochs <count>', 'maximum epochs (default 300)', positiveInt)
@@ -94,44 +97,66 @@ export function trainCommand(): Command {
     .option('--config <file>', 'a YAML or JSON file with the same fields (flags override it)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...NODE_BACKENDS]).default('wasm'))
     .option('--quiet', 'no progress output');
+}
+
+/**
+ * The validated config from a `--config` file overridden by the flags given on the command line;
+ * `file` is the positional data path, if any.
+ */
+export async function buildTrainConfig(
+  cmd: Command,
+  file: string | undefined,
+  flags: TrainFlags,
+): Promise<{ config: TrainConfig; dataPath: string }> {
+  const fromFile = flags.config ? await readConfigFile(flags.config) : {};
+  if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+    throw new UsageError(`${flags.config}: the config must be a mapping of fields (targets, epochs, …)`);
+  }
+  const raw: Record<string, unknown> = { ...(fromFile as Record<string, unknown>) };
+  const fromCli = (key: keyof TrainFlags) => cmd.getOptionValueSource(key) === 'cli';
+  if (flags.target) raw['targets'] = flags.target.map(parseTargetFlag);
+  if (flags.features)
+    raw['features'] = flags.features.flatMap((f) =>
+      f
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+  const direct: (keyof TrainFlags & keyof TrainConfigInput)[] = [
+    'weighting',
+    'weights',
+    'hidden',
+    'epochs',
+    'batchSize',
+    'lr',
+    'sigmaLr',
+    'intervalSigma',
+    'seed',
+    'val',
+    'test',
+    'patience',
+    'out',
+  ];
+  for (const key of direct) if (fromCli(key)) raw[key] = flags[key];
+  if (file) raw['data'] = file;
+  const source = flags.config ?? 'command line';
+  if (raw['targets'] === undefined) throw new UsageError(`${source}: give at least one --target`);
+  if (raw['data'] === undefined)
+    throw new UsageError(`${source}: give the data file (tfjs-mtl train <file>)`);
+  const config = parseTrainConfig(raw, source);
+  const dataPath = flags.config && !file ? resolve(flags.config, '..', config.data!) : config.data!;
+  return { config, dataPath };
+}
+
+export function trainCommand(): Command {
+  const cmd = new Command('train')
+    .description(
+      'train one multi-task model for several target columns of a CSV/JSON table, with learned loss weights',
+    )
+    .argument('[file]', 'the data: CSV, TSV or a JSON array of records');
+  addTrainOptions(cmd);
   return cmd.action(async (file: string | undefined, flags: TrainFlags) => {
-    const fromFile = flags.config ? await readConfigFile(flags.config) : {};
-    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
-      throw new UsageError(`${flags.config}: the config must be a mapping of fields (targets, epochs, …)`);
-    }
-    const raw: Record<string, unknown> = { ...(fromFile as Record<string, unknown>) };
-    const fromCli = (key: keyof TrainFlags) => cmd.getOptionValueSource(key) === 'cli';
-    if (flags.target) raw['targets'] = flags.target.map(parseTargetFlag);
-    if (flags.features)
-      raw['features'] = flags.features.flatMap((f) =>
-        f
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      );
-    const direct: (keyof TrainFlags & keyof TrainConfigInput)[] = [
-      'weighting',
-      'weights',
-      'hidden',
-      'epochs',
-      'batchSize',
-      'lr',
-      'sigmaLr',
-      'intervalSigma',
-      'seed',
-      'val',
-      'test',
-      'patience',
-      'out',
-    ];
-    for (const key of direct) if (fromCli(key)) raw[key] = flags[key];
-    if (file) raw['data'] = file;
-    const source = flags.config ?? 'command line';
-    if (raw['targets'] === undefined) throw new UsageError(`${source}: give at least one --target`);
-    if (raw['data'] === undefined)
-      throw new UsageError(`${source}: give the data file (tfjs-mtl train <file>)`);
-    const config = parseTrainConfig(raw, source);
-    const dataPath = flags.config && !file ? resolve(flags.config, '..', config.data!) : config.data!;
+    const { config, dataPath } = await buildTrainConfig(cmd, file, flags);
     const table = await readTableFile(dataPath);
     const out = resolve(config.out ?? `runs/train-${timestamp()}`);
     const backend = await setupBackend(flags.backend);

@@ -525,3 +525,35 @@ export function confusionMatrixSpec(opts: ConfusionMatrixSpecOptions): TopLevelS
     ],
   };
 }
+
+export interface ErrorBarSpecOptions {
+  title: string;
+  /** One bar per row: its mean, with a ±std error bar. */
+  rows: { label: string; mean: number; std: number }[];
+  yTitle: string;
+}
+
+/** Bars with ±1 std error bars, in the given order (e.g. a metric per weighting strategy over seeds). */
+export function errorBarSpec(opts: ErrorBarSpecOptions): TopLevelSpec {
+  const values = opts.rows
+    .filter((r) => Number.isFinite(r.mean))
+    .map((r) => ({ label: r.label, mean: r.mean, lo: r.mean - (r.std || 0), hi: r.mean + (r.std || 0) }));
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: opts.title },
+    width: PLOT_WIDTH,
+    height: PLOT_HEIGHT,
+    data: { values },
+    encoding: { x: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelAngle: -30 } } },
+    layer: [
+      {
+        mark: { type: 'bar', color: CATEGORY_COLORS[0] },
+        encoding: { y: { field: 'mean', type: 'quantitative', title: opts.yTitle, scale: { zero: false } } },
+      },
+      {
+        mark: { type: 'rule', color: 'black', strokeWidth: 1.5 },
+        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
+    ],
+  };
+}

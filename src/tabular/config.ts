@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { weightingNames } from '../weighting/registry.js';
 
 export const TARGET_KINDS = ['regression', 'classification', 'binary'] as const;
 
@@ -17,7 +18,13 @@ export const trainConfigSchema = z
     features: z.array(z.string().min(1)).min(1).optional(),
     /** Override the inferred kind of feature columns. */
     featureKinds: z.record(z.string(), z.enum(['numeric', 'categorical'])).optional(),
-    weighting: z.enum(['uncertainty', 'equal', 'fixed']).default('uncertainty'),
+    /** A registered weighting strategy (see `weightingNames()`). */
+    weighting: z
+      .string()
+      .refine((w) => (weightingNames() as string[]).includes(w), {
+        message: `must be one of ${weightingNames().join(', ')}`,
+      })
+      .default('uncertainty'),
     /** Task weights for `fixed` weighting, in target order. */
     weights: z.array(z.number().nonnegative()).optional(),
     /** Hidden layer widths of the shared trunk. */

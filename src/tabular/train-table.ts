@@ -17,7 +17,7 @@ import type { Task } from '../tasks/task.js';
 import type { EpochEvent } from '../train/events.js';
 import type { History } from '../train/history.js';
 import { Trainer, type TrainingData } from '../train/trainer.js';
-import { createWeighting } from '../weighting/registry.js';
+import { createWeighting, type WeightingName } from '../weighting/registry.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
 import type { TrainConfig } from './config.js';
 import { scoreTable, type ScoreResult, type TabularModel, type TabularTaskInfo } from './tabular-model.js';
@@ -129,10 +129,19 @@ export async function trainTable(
     names: targets.map((t) => t.name),
   });
   let weighting: WeightingStrategy;
-  if (config.weighting === 'fixed')
+  if (config.weighting === 'fixed') {
     weighting = createWeighting('fixed', tasks, { weights: config.weights ?? [] });
-  else if (config.weighting === 'equal') weighting = createWeighting('equal', tasks);
-  else weighting = createWeighting('uncertainty', tasks, { form: 'kendall', learningRate: config.sigmaLr });
+  } else if (config.weighting === 'uncertainty') {
+    weighting = createWeighting('uncertainty', tasks, { form: 'kendall', learningRate: config.sigmaLr });
+  } else {
+    // seeded strategies (random weights, random projection order) follow the run's seed
+    const seeded = config.weighting === 'rlw' || config.weighting === 'pcgrad';
+    weighting = createWeighting(
+      config.weighting as WeightingName,
+      tasks,
+      (seeded ? { seed: config.seed } : undefined) as never,
+    );
+  }
   const trainer = new Trainer({ model, tasks, weighting, optimizer: { learningRate: config.lr } });
 
   const trainData = tensorsFor(table, preprocess, split.train);

@@ -226,7 +226,12 @@ export class Trainer {
       lossValues.push(Number.isNaN(l) ? 0 : l);
       metrics[task.name] = task.metricsFromSums(s.subarray(1));
     });
-    const total = tf.tidy(() => this.weighting.combine(lossValues.map((l) => tf.scalar(l))).dataSync()[0]!);
+    // strategies with variables (log-variances …) need their regulariser: combine; the others are
+    // reported with their current weights, so that evaluating draws no random weights (RLW)
+    const total =
+      this.weighting.variables.length > 0
+        ? tf.tidy(() => this.weighting.combine(lossValues.map((l) => tf.scalar(l))).dataSync()[0]!)
+        : this.weighting.weights().reduce((acc, w, t) => acc + w * lossValues[t]!, 0);
     return { loss: total, taskLosses, metrics };
   }
 

@@ -15,3 +15,7 @@ export {
   type WeightingName,
   type WeightingOptionsByName,
 } from './registry.js';
+export { imtlLWeighting, type ImtlLWeighting, type ImtlLWeightingOptions } from './imtl-l.js';
+export { dwaWeighting, type DwaWeighting, type DwaWeightingOptions } from './dwa.js';
+export { rlwWeighting, type RlwWeighting, type RlwWeightingOptions } from './rlw.js';
+export { uwSoWeighting, type UwSoWeighting, type UwSoWeightingOptions } from './uw-so.js';

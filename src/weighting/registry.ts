@@ -3,11 +3,19 @@ import { equalWeighting } from './equal.js';
 import { fixedWeighting, type FixedWeightingOptions } from './fixed.js';
 import type { WeightingStrategy } from './strategy.js';
 import { uncertaintyWeighting, type UncertaintyWeightingOptions } from './uncertainty.js';
+import { imtlLWeighting, type ImtlLWeightingOptions } from './imtl-l.js';
+import { dwaWeighting, type DwaWeightingOptions } from './dwa.js';
+import { rlwWeighting, type RlwWeightingOptions } from './rlw.js';
+import { uwSoWeighting, type UwSoWeightingOptions } from './uw-so.js';
 
 export interface WeightingOptionsByName {
   uncertainty: UncertaintyWeightingOptions;
   equal: Record<string, never>;
   fixed: FixedWeightingOptions;
+  'imtl-l': ImtlLWeightingOptions;
+  dwa: DwaWeightingOptions;
+  rlw: RlwWeightingOptions;
+  'uw-so': UwSoWeightingOptions;
 }
 export type WeightingName = keyof WeightingOptionsByName;
 
@@ -18,6 +26,10 @@ export const WEIGHTING_STRATEGIES: Readonly<Record<WeightingName, Factory>> = Ob
   uncertainty: uncertaintyWeighting,
   equal: equalWeighting,
   fixed: fixedWeighting,
+  'imtl-l': imtlLWeighting,
+  dwa: dwaWeighting,
+  rlw: rlwWeighting,
+  'uw-so': uwSoWeighting,
 });
 
 export function weightingNames(): WeightingName[] {

@@ -314,7 +314,7 @@ describe('registry and baselines', () => {
   });
   it('names unknown strategies and bad weights', () => {
     expect(() => createWeighting('nope' as never, tasks)).toThrow(
-      /unknown weighting 'nope'; known: uncertainty, equal, fixed/,
+      /unknown weighting 'nope'; known: uncertainty, equal, fixed, imtl-l, dwa, rlw, uw-so/,
     );
     expect(() => createWeighting('fixed', tasks)).toThrow(/options.weights must be an array/);
     expect(() => createWeighting('fixed', tasks, { weights: [1, -1] })).toThrow(

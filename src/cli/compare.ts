@@ -1,0 +1,73 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { runComparison } from '../node/compare.js';
+import { weightingNames } from '../weighting/registry.js';
+import { timestamp } from './demo.js';
+import { UsageError } from './errors.js';
+import { positiveInt } from './parse.js';
+import { addTrainOptions, buildTrainConfig, type TrainFlags } from './train.js';
+
+interface CompareFlags extends TrainFlags {
+  strategies?: string;
+  seeds: number;
+  jobs: number;
+}
+
+/** Every registered strategy that needs no user input (`fixed` needs weights). */
+export function defaultStrategies(): string[] {
+  return weightingNames().filter((n) => n !== 'fixed');
+}
+
+export function compareCommand(): Command {
+  const cmd = new Command('compare')
+    .description(
+      'train every weighting strategy (and single-task models) over several seeds on the same splits and tabulate mean ± std, Δm % and time',
+    )
+    .argument('[file]', 'the data: CSV, TSV or a JSON array of records')
+    .option('--strategies <names>', `comma-separated (default: ${defaultStrategies().join(',')})`)
+    .option('--seeds <count>', 'seeds per strategy', positiveInt, 3)
+    .option(
+      '--jobs <count>',
+      'parallel training processes (default: the core count)',
+      positiveInt,
+      availableParallelism(),
+    );
+  addTrainOptions(cmd);
+  return cmd.action(async (file: string | undefined, flags: CompareFlags) => {
+    const known = weightingNames();
+    const strategies = flags.strategies
+      ? flags.strategies
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : defaultStrategies();
+    for (const s of strategies) {
+      if (!(known as string[]).includes(s))
+        throw new UsageError(`--strategies: unknown strategy '${s}'; known: ${known.join(', ')}`);
+    }
+    if (strategies.includes('fixed') && !flags.weights)
+      throw new UsageError('--strategies fixed needs --weights');
+    const { config, dataPath } = await buildTrainConfig(cmd, file, flags);
+    const out = resolve(config.out ?? `runs/compare-${timestamp()}`);
+    const quiet = flags.quiet ?? false;
+    const result = await runComparison({
+      config: { ...config, data: resolve(dataPath), out: undefined },
+      strategies,
+      seeds: flags.seeds,
+      jobs: flags.jobs,
+      out,
+      backend: flags.backend,
+      onProgress: (e) => {
+        if (!quiet && e.state !== 'started')
+          process.stderr.write(`[${e.done}/${e.total}] ${e.run}: ${e.state}\n`);
+      },
+    });
+    process.stdout.write(result.markdown + `wrote ${out}: compare.md, compare.json, plots, runs/\n`);
+    if (result.failed.length > 0) {
+      throw new Error(
+        `${result.failed.length} run(s) failed: ${result.failed.map((f) => `${f.run} (${f.error})`).join('; ')}`,
+      );
+    }
+  });
+}
