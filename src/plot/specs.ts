@@ -533,7 +533,10 @@ export interface ErrorBarSpecOptions {
   yTitle: string;
 }
 
-/** Bars with ±1 std error bars, in the given order (e.g. a metric per weighting strategy over seeds). */
+/**
+ * A point per row with a ±1 std error bar, in the given order (e.g. a metric per weighting strategy over
+ * seeds). Points, not bars: bars must start at zero, which hides differences of a few per cent.
+ */
 export function errorBarSpec(opts: ErrorBarSpecOptions): TopLevelSpec {
   const values = opts.rows
     .filter((r) => Number.isFinite(r.mean))
@@ -547,7 +550,7 @@ export function errorBarSpec(opts: ErrorBarSpecOptions): TopLevelSpec {
     encoding: { x: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelAngle: -30 } } },
     layer: [
       {
-        mark: { type: 'bar', color: CATEGORY_COLORS[0] },
+        mark: { type: 'point', filled: true, size: 90, color: CATEGORY_COLORS[0] },
         encoding: { y: { field: 'mean', type: 'quantitative', title: opts.yTitle, scale: { zero: false } } },
       },
       {
