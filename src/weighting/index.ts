@@ -19,3 +19,13 @@ export { imtlLWeighting, type ImtlLWeighting, type ImtlLWeightingOptions } from 
 export { dwaWeighting, type DwaWeighting, type DwaWeightingOptions } from './dwa.js';
 export { rlwWeighting, type RlwWeighting, type RlwWeightingOptions } from './rlw.js';
 export { uwSoWeighting, type UwSoWeighting, type UwSoWeightingOptions } from './uw-so.js';
+export { pcgradWeighting, type PcgradWeighting, type PcgradWeightingOptions } from './pcgrad.js';
+export { mgdaUbWeighting, type MgdaUbWeighting, type MgdaUbWeightingOptions } from './mgda-ub.js';
+export { cagradWeighting, type CagradWeighting, type CagradWeightingOptions } from './cagrad.js';
+export { gradNormWeighting, type GradNormWeighting, type GradNormWeightingOptions } from './gradnorm.js';
+export {
+  isGradientStrategy,
+  type GradientDecision,
+  type GradientWeightingStrategy,
+  type TaskGradients,
+} from './strategy.js';

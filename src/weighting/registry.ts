@@ -7,6 +7,10 @@ import { imtlLWeighting, type ImtlLWeightingOptions } from './imtl-l.js';
 import { dwaWeighting, type DwaWeightingOptions } from './dwa.js';
 import { rlwWeighting, type RlwWeightingOptions } from './rlw.js';
 import { uwSoWeighting, type UwSoWeightingOptions } from './uw-so.js';
+import { pcgradWeighting, type PcgradWeightingOptions } from './pcgrad.js';
+import { mgdaUbWeighting, type MgdaUbWeightingOptions } from './mgda-ub.js';
+import { cagradWeighting, type CagradWeightingOptions } from './cagrad.js';
+import { gradNormWeighting, type GradNormWeightingOptions } from './gradnorm.js';
 
 export interface WeightingOptionsByName {
   uncertainty: UncertaintyWeightingOptions;
@@ -16,6 +20,10 @@ export interface WeightingOptionsByName {
   dwa: DwaWeightingOptions;
   rlw: RlwWeightingOptions;
   'uw-so': UwSoWeightingOptions;
+  pcgrad: PcgradWeightingOptions;
+  'mgda-ub': MgdaUbWeightingOptions;
+  cagrad: CagradWeightingOptions;
+  gradnorm: GradNormWeightingOptions;
 }
 export type WeightingName = keyof WeightingOptionsByName;
 
@@ -30,6 +38,10 @@ export const WEIGHTING_STRATEGIES: Readonly<Record<WeightingName, Factory>> = Ob
   dwa: dwaWeighting,
   rlw: rlwWeighting,
   'uw-so': uwSoWeighting,
+  pcgrad: pcgradWeighting,
+  'mgda-ub': mgdaUbWeighting,
+  cagrad: cagradWeighting,
+  gradnorm: gradNormWeighting,
 });
 
 export function weightingNames(): WeightingName[] {
