@@ -3,6 +3,7 @@ import type { TaskSpec } from '../tasks/task.js';
 import {
   checkLossCount,
   checkStateFor,
+  perTaskNumbers,
   checkTasks,
   type WeightingState,
   type WeightingStrategy,
@@ -113,15 +114,8 @@ export function imtlLWeighting(
     getState: () => ({ strategy: 'imtl-l', logScale: read() }),
     setState(state: WeightingState) {
       checkStateFor('imtl-l', state);
-      const s = state['logScale'];
-      if (
-        !Array.isArray(s) ||
-        s.length !== tasks.length ||
-        !s.every((v) => typeof v === 'number' && Number.isFinite(v))
-      ) {
-        throw new Error(`imtl-l weighting state: logScale must be ${tasks.length} finite numbers`);
-      }
-      tf.tidy(() => variables.forEach((v, i) => v.assign(tf.scalar(s[i] as number))));
+      const s = perTaskNumbers('imtl-l', state, 'logScale', tasks);
+      tf.tidy(() => variables.forEach((v, i) => v.assign(tf.scalar(s[i]!))));
     },
     dispose() {
       for (const v of variables) v.dispose();

@@ -89,6 +89,24 @@ export function checkTasks(strategy: string, tasks: readonly TaskSpec[]): void {
   }
 }
 
+/** A state field holding one finite number per task; throws naming the strategy and field otherwise. */
+export function perTaskNumbers(
+  strategy: string,
+  state: WeightingState,
+  field: string,
+  tasks: readonly TaskSpec[],
+): number[] {
+  const v = state[field];
+  if (
+    !Array.isArray(v) ||
+    v.length !== tasks.length ||
+    !v.every((x) => typeof x === 'number' && Number.isFinite(x))
+  ) {
+    throw new Error(`${strategy} weighting state: ${field} must be ${tasks.length} finite numbers`);
+  }
+  return v as number[];
+}
+
 export function checkStateFor(strategy: string, state: WeightingState): void {
   if (state.strategy !== strategy) {
     throw new Error(`cannot load '${state.strategy}' weighting state into a '${strategy}' strategy`);

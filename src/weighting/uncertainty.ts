@@ -3,6 +3,7 @@ import { LIKELIHOODS, type Likelihood, type TaskSpec } from '../tasks/task.js';
 import {
   checkLossCount,
   checkStateFor,
+  perTaskNumbers,
   checkTasks,
   type WeightingState,
   type WeightingStrategy,
@@ -178,15 +179,8 @@ export function uncertaintyWeighting(
     getState: () => ({ strategy: 'uncertainty', form, regularizer, logVariance: read() }),
     setState(state: WeightingState) {
       checkStateFor('uncertainty', state);
-      const s = state['logVariance'];
-      if (
-        !Array.isArray(s) ||
-        s.length !== tasks.length ||
-        !s.every((v) => typeof v === 'number' && Number.isFinite(v))
-      ) {
-        throw new Error(`uncertainty weighting state: logVariance must be ${tasks.length} finite numbers`);
-      }
-      tf.tidy(() => variables.forEach((v, i) => v.assign(tf.scalar(s[i] as number))));
+      const s = perTaskNumbers('uncertainty', state, 'logVariance', tasks);
+      tf.tidy(() => variables.forEach((v, i) => v.assign(tf.scalar(s[i]!))));
     },
     dispose() {
       for (const v of variables) v.dispose();
