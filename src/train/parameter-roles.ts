@@ -41,3 +41,36 @@ export function parameterRoles(
   }
   return { shared, lastShared, own };
 }
+
+/**
+ * The layers after the shared representation: for each task, the chain of layers from just after
+ * `trunkLayer` to the task's output layer, when the model is such a chain per task (as
+ * `sharedTrunkModel` builds); null when it is not, e.g. a head that merges several inputs.
+ */
+export function headChains(model: tf.LayersModel, trunkLayer: tf.layers.Layer): tf.layers.Layer[][] | null {
+  const chains: tf.layers.Layer[][] = [];
+  for (const output of model.outputs) {
+    const chain: tf.layers.Layer[] = [];
+    let layer = output.sourceLayer;
+    while (layer !== trunkLayer) {
+      chain.unshift(layer);
+      const inbound = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] })
+        .inboundNodes;
+      if (inbound.length !== 1 || inbound[0]!.inboundLayers.length !== 1) return null;
+      layer = inbound[0]!.inboundLayers[0]!;
+      if (chain.length > model.layers.length) return null;
+    }
+    chains.push(chain);
+  }
+  return chains;
+}
+
+/** The layer owning the last shared variables: its output is the shared representation Z. */
+export function representationLayer(
+  model: tf.LayersModel,
+  lastShared: readonly tf.Variable[],
+): tf.layers.Layer | null {
+  if (lastShared.length === 0) return null;
+  const owner = model.layers.find((l) => l.trainableWeights.some((w) => w.read() === lastShared[0]));
+  return owner ?? null;
+}

@@ -9,6 +9,7 @@ import { regressionTask } from '../tasks/regression.js';
 import { equalWeighting } from '../weighting/equal.js';
 import { uncertaintyWeighting } from '../weighting/uncertainty.js';
 import type { GradientWeightingStrategy } from '../weighting/strategy.js';
+import { mgdaUbWeighting } from '../weighting/mgda-ub.js';
 import type { TaskSpec } from '../tasks/task.js';
 import { Trainer, TrainingDataError, type TrainingData } from './trainer.js';
 
@@ -217,7 +218,7 @@ describe('Trainer with a gradient-level strategy', () => {
       combine: (losses) => tf.addN([...losses]),
       weights: () => tasks.map(() => 1),
       aggregate: (g) => {
-        seen.push(g.shared.length, g.lastShared[0]!.size);
+        seen.push(g.shared.length, g.lastShared[0]!.size, g.representation?.[1]?.size ?? -1);
         return { shared: tf.addN([...g.shared]), taskWeights: tasks.map(() => 1) };
       },
       getState: () => ({ strategy: 'sum-of-gradients' }),
@@ -250,11 +251,27 @@ describe('Trainer with a gradient-level strategy', () => {
     };
     const lossLevel = await run(false);
     const gradLevel = await run(true);
-    // 2 tasks; the last shared layer is trunk_1 (6×8 kernel + 6 bias)
-    expect(gradLevel.seen.slice(0, 2)).toEqual([2, 8 * 6 + 6]);
+    // 2 tasks; the last shared layer is trunk_1 (6×8 kernel + 6 bias); Z is its output, 16 rows × 6
+    expect(gradLevel.seen.slice(0, 3)).toEqual([2, 8 * 6 + 6, 16 * 6]);
     gradLevel.weights.forEach((w, i) =>
       w.forEach((v, k) => expect(v).toBeCloseTo(lossLevel.weights[i]![k]!, 4)),
     );
     expect(gradLevel.h.epochs[1]!.loss).toBeCloseTo(lossLevel.h.epochs[1]!.loss, 4);
+  });
+});
+
+describe('Trainer with MGDA-UB', () => {
+  it('trains on representation gradients without growing the number of tensors', async () => {
+    const tasks = [regressionTask({ name: 'y' }), classificationTask({ name: 'c', numClasses: 3 })];
+    const model = sharedTrunkModel({ inputDim: 3, outputs: tasks.map(outputUnits), trunk: [8], seed: 4 });
+    const weighting = mgdaUbWeighting(tasks);
+    const trainer = new Trainer({ model, tasks, weighting, optimizer: { learningRate: 0.01 } });
+    const data = mixedData(64);
+    await trainer.fit(data, { epochs: 2, batchSize: 16, metricsEvery: 0 });
+    const before = tf.memory().numTensors;
+    const h = await trainer.fit(data, { epochs: 3, batchSize: 16, metricsEvery: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(weighting.alphas().reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(h.epochs[2]!.loss).toBeLessThan(h.epochs[0]!.loss);
   });
 });

@@ -6,7 +6,7 @@ import {
   type GradientWeightingStrategy,
   type WeightingStrategy,
 } from '../weighting/strategy.js';
-import { parameterRoles, type ParameterRoles } from './parameter-roles.js';
+import { headChains, parameterRoles, representationLayer, type ParameterRoles } from './parameter-roles.js';
 import type { EpochEvent, PerTask, SplitMetrics, TrainCallbacks } from './events.js';
 import { createBatcher, type Batcher } from './batcher.js';
 import { FusedAdam } from './fused-adam.js';
@@ -121,6 +121,8 @@ export class Trainer {
   private readonly strategyVars: tf.Variable[];
   private stepCount = 0;
   private roles: ParameterRoles | null = null;
+  /** The trunk up to the shared representation Z, and each task's layers after it (when the model allows). */
+  private split: { trunk: tf.LayersModel; heads: tf.layers.Layer[][] } | null | undefined;
 
   constructor(options: TrainerOptions) {
     const { model, tasks, weighting } = options;
@@ -468,9 +470,11 @@ export class Trainer {
       tf.variableGrads(() => taskLoss(t), [...shared, ...own[t]!]),
     );
     const losses = perTask.map((g) => g.value);
+    const representation = this.representationGradients(xb, targets, masks);
     const decision = strategy.aggregate({
       shared: perTask.map((g) => flat(g.grads, shared)),
       lastShared: perTask.map((g) => flat(g.grads, lastShared)),
+      ...(representation ? { representation } : {}),
       losses,
     });
     const grads: tf.NamedTensorMap = {};
@@ -489,6 +493,39 @@ export class Trainer {
       for (const v of this.modelVars) v.assign(tf.mul(v, keep));
     }
     return [strategy.combine(losses), ...losses];
+  }
+
+  /**
+   * ∂L_t/∂Z per task for the shared representation Z (the output of the layer owning the last shared
+   * variables), flattened — when the model is a trunk followed by one chain of layers per task.
+   */
+  private representationGradients(
+    xb: tf.Tensor,
+    targets: tf.Tensor[],
+    masks: (tf.Tensor | undefined)[],
+  ): tf.Tensor1D[] | undefined {
+    if (this.split === undefined) {
+      const layer = representationLayer(this.model, this.roles!.lastShared);
+      const heads = layer ? headChains(this.model, layer) : null;
+      this.split =
+        layer && heads
+          ? {
+              trunk: tf.model({ inputs: this.model.inputs, outputs: layer.output }),
+              heads,
+            }
+          : null;
+    }
+    if (this.split === null) return undefined;
+    const { trunk, heads } = this.split;
+    const z = trunk.apply(xb, { training: true }) as tf.Tensor;
+    return heads.map((chain, t) => {
+      const lossOfZ = (zz: tf.Tensor) => {
+        let h = zz;
+        for (const layer of chain) h = layer.apply(h, { training: true }) as tf.Tensor;
+        return this.tasks[t]!.loss(h, targets[t]!, masks[t]);
+      };
+      return tf.reshape<tf.Rank.R1>(tf.grad(lossOfZ)(z), [-1]);
+    });
   }
 
   /** Mean over the epoch's steps of [total, loss_1 … loss_T]; disposes the step losses. */
