@@ -132,7 +132,13 @@ export async function trainTable(
   if (config.weighting === 'fixed') {
     weighting = createWeighting('fixed', tasks, { weights: config.weights ?? [] });
   } else if (config.weighting === 'uncertainty') {
-    weighting = createWeighting('uncertainty', tasks, { form: 'kendall', learningRate: config.sigmaLr });
+    // a classifier that fits its training rows drives its loss, and s, toward −∞ (temperature → 0,
+    // absurdly sharp probabilities): keep σ² within [e^−3, e^5]
+    weighting = createWeighting('uncertainty', tasks, {
+      form: 'kendall',
+      learningRate: config.sigmaLr,
+      clamp: [-3, 5],
+    });
   } else {
     // seeded strategies (random weights, random projection order) follow the run's seed
     const seeded = config.weighting === 'rlw' || config.weighting === 'pcgrad';
