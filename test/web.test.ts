@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
+
+const CONFIG = fileURLToPath(new URL('../web/vite.config.ts', import.meta.url));
+
+describe('web page: the seed experiment trained live in the browser', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfjs-mtl-web-'));
+  const outDir = join(dir, 'dist');
+  let server: PreviewServer | undefined;
+  let browser: Browser | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    await build({ configFile: CONFIG, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    server = await preview({
+      configFile: CONFIG,
+      logLevel: 'silent',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+    });
+    const address = server.httpServer.address();
+    if (address === null || typeof address === 'string') throw new Error('the preview server has no port');
+    url = `http://127.0.0.1:${address.port}/`;
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  const text = (page: Page, selector: string) => page.locator(selector).innerText();
+  const number = async (page: Page, selector: string) => Number(await text(page, selector));
+
+  it('trains on cpu, σ̂ moves toward the truth, and loads nothing from elsewhere', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 1100 } });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('request', (req) => requests.push(req.url()));
+
+    await page.goto(url, { waitUntil: 'load' });
+    // the page sets up its default backend (wasm, from the page's own .wasm files) and a session
+    await page.waitForFunction(() => document.getElementById('backend-name')?.textContent === 'wasm', null, {
+      timeout: 20_000,
+    });
+    expect(await text(page, '#status')).toBe('idle');
+
+    // a small, fast run: N = 100, 64 hidden units, lr 0.01, 100 epochs of 5 steps
+    await page.selectOption('#backend', 'cpu');
+    for (const [id, value] of [
+      ['#n', '100'],
+      ['#hidden', '64'],
+      ['#lr', '0.01'],
+      ['#epochs', '100'],
+    ] as const) {
+      await page.fill(id, value);
+      await page.dispatchEvent(id, 'change');
+    }
+    await page.waitForFunction(() => document.getElementById('backend-name')?.textContent === 'cpu', null, {
+      timeout: 20_000,
+    });
+    const start = [await number(page, '#sigma-1'), await number(page, '#sigma-2')];
+    expect(start).toEqual([1, 1]);
+
+    // start, pause mid-run, continue to the end
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.getElementById('steps')?.textContent) >= 20, null, {
+      timeout: 20_000,
+    });
+    await page.click('#pause');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'paused', null, {
+      timeout: 10_000,
+    });
+    const pausedAt = await number(page, '#epoch');
+    expect(pausedAt).toBeLessThan(100);
+    await page.click('#start');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'done', null, {
+      timeout: 40_000,
+    });
+    await page.waitForTimeout(200); // the last frame
+    const epochs = await number(page, '#epoch');
+    const steps = await number(page, '#steps');
+    const sigma = [await number(page, '#sigma-1'), await number(page, '#sigma-2')] as const;
+
+    const screenshot = join(dir, 'web.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(
+      `web page: ${steps} steps over ${epochs} epochs (paused at epoch ${pausedAt}); ` +
+        `σ̂1 = ${sigma[0]} (true 10), σ̂2 = ${sigma[1]} (true 1); screenshot ${screenshot}`,
+    );
+
+    expect(epochs).toBeGreaterThanOrEqual(100);
+    expect(steps).toBeGreaterThanOrEqual(500);
+    // σ̂1 grew from 1 toward 10; σ̂2 stayed near 1
+    expect(sigma[0]).toBeGreaterThan(2);
+    expect(sigma[0]).toBeLessThan(10.5);
+    expect(Math.abs(sigma[1] - 1)).toBeLessThan(0.3);
+    // every plot was drawn: its canvas has non-blank pixels
+    const drawn = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLCanvasElement>('#tab-seed canvas'), (c) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) ink++;
+        return ink;
+      }),
+    );
+    expect(drawn).toHaveLength(5);
+    for (const ink of drawn) expect(ink).toBeGreaterThan(1000);
+
+    expect(problems).toEqual([]);
+    const foreign = requests.filter((r) => !/^(data|blob):/.test(r) && new URL(r).hostname !== '127.0.0.1');
+    expect(foreign).toEqual([]);
+    expect(requests.some((r) => r.endsWith('.wasm'))).toBe(true);
+    await page.close();
+  }, 90_000);
+
+  it('trains on a CSV the user picks and downloads the model', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.getElementById('backend-name')?.textContent === 'wasm', null, {
+      timeout: 20_000,
+    });
+    await page.click('#tab-button-csv');
+    // 120 rows: a regression target 'mass' and a binary one 'big', from two features
+    const lines = ['x1,x2,mass,big'];
+    for (let i = 0; i < 120; i++) {
+      const x1 = ((i * 37) % 100) / 10;
+      const x2 = ((i * 53) % 70) / 7;
+      lines.push(`${x1},${x2},${(3 * x1 - x2 + ((i * 13) % 7) / 7).toFixed(3)},${x1 > 5 ? 'yes' : 'no'}`);
+    }
+    await page.setInputFiles('#csv-file', {
+      name: 'toy.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(lines.join('\n')),
+    });
+    await page.waitForFunction(() => document.querySelectorAll('#csv-targets input').length === 4);
+    await page.check('#csv-targets input[value="mass"]');
+    await page.check('#csv-targets input[value="big"]');
+    await page.fill('#csv-epochs', '30');
+    await page.click('#csv-train');
+    await page.waitForFunction(() => document.getElementById('csv-status')?.textContent === 'done', null, {
+      timeout: 30_000,
+    });
+    const metrics = await page.locator('#csv-metrics').innerText();
+    expect(metrics).toContain('mass');
+    expect(metrics).toContain('big');
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 10_000 }).catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}; page says: ${await page.locator('#csv-message').innerText()}; ${problems.join('; ')}`,
+        );
+      }),
+      page.click('#csv-download'),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^tfjs-mtl-model/);
+    await page.screenshot({ path: join(dir, 'web-csv.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+});

@@ -1,0 +1,662 @@
+/**
+ * The seed experiment, trained live in the browser: two noisy regressions, one tower each, and a
+ * weighting strategy; plots of the fit, the losses, the learned σ̂ and the effective task weights.
+ * Loads nothing but its own files (the wasm binaries are bundled by vite).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import {
+  NumpyRandomState,
+  Trainer,
+  equalWeighting,
+  fixedWeighting,
+  registerLeanGradients,
+  registerWasmTrainingKernels,
+  regressionTask,
+  towersModel,
+  uncertaintyWeighting,
+  type EpochEvent,
+  type WeightingStrategy,
+} from '../src/index.js';
+import { Chart } from './chart.js';
+import { setupCsvTab } from './csv.js';
+
+type Status = 'idle' | 'training' | 'paused' | 'done';
+type WeightingKind = 'uncertainty' | 'equal' | 'fixed';
+type BackendName = 'wasm' | 'webgl' | 'cpu';
+
+interface Config {
+  trueSigma: [number, number];
+  n: number;
+  seed: number;
+  hidden: number;
+  batchSize: number;
+  learningRate: number;
+  sigmaLearningRate: number | undefined;
+  weighting: WeightingKind;
+  fixedWeights: [number, number];
+  backend: BackendName;
+}
+
+interface Series {
+  epoch: number[];
+  total: number[];
+  loss: [number[], number[]];
+  sigma: [number[], number[]];
+  rmse: [number[], number[]];
+  weight: [number[], number[]];
+}
+
+interface Session {
+  config: Config;
+  x: Float64Array;
+  y: [Float64Array, Float64Array];
+  xT: tf.Tensor2D;
+  targets: tf.Tensor2D[];
+  grid: Float64Array;
+  gridT: tf.Tensor2D;
+  model: tf.LayersModel;
+  weighting: WeightingStrategy;
+  trainer: Trainer;
+  series: Series;
+  epochsDone: number;
+  /** Latest predictions on the grid, per task. */
+  curve: [Float32Array, Float32Array] | null;
+  /** σ used for the bands: learned σ̂, or the residual RMSE when the strategy learns none. */
+  bandSigma: [number, number];
+}
+
+const TASKS = ['y1', 'y2'] as const;
+const COLORS = ['#d9480f', '#1c7ed6'] as const;
+const BAND_COLORS = ['rgba(217,72,15,0.14)', 'rgba(28,126,214,0.18)'] as const;
+const POINT_COLORS = ['rgba(217,72,15,0.55)', 'rgba(28,126,214,0.65)'] as const;
+const GRID_POINTS = 120;
+const MAX_DRAWN_POINTS = 2000;
+const PREDICT_EVERY_MS = 150;
+
+// ---------------------------------------------------------------- DOM
+
+function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} is missing`);
+  return e as T;
+}
+
+const ui = {
+  settings: el<HTMLFieldSetElement>('settings'),
+  sigma1True: el<HTMLInputElement>('sigma1-true'),
+  sigma2True: el<HTMLInputElement>('sigma2-true'),
+  n: el<HTMLInputElement>('n'),
+  seed: el<HTMLInputElement>('seed'),
+  hidden: el<HTMLInputElement>('hidden'),
+  batch: el<HTMLInputElement>('batch'),
+  lr: el<HTMLInputElement>('lr'),
+  sigmaLr: el<HTMLInputElement>('sigma-lr'),
+  weighting: el<HTMLSelectElement>('weighting'),
+  w1: el<HTMLInputElement>('w1'),
+  w2: el<HTMLInputElement>('w2'),
+  backend: el<HTMLSelectElement>('backend'),
+  epochs: el<HTMLInputElement>('epochs'),
+  start: el<HTMLButtonElement>('start'),
+  pause: el<HTMLButtonElement>('pause'),
+  reset: el<HTMLButtonElement>('reset'),
+  hint: el('hint'),
+  status: el('status'),
+  backendName: el('backend-name'),
+  epoch: el('epoch'),
+  epochTotal: el('epoch-total'),
+  steps: el('steps'),
+  speed: el('speed'),
+  sigma: [el('sigma-1'), el('sigma-2')] as const,
+  truth: [el('truth-1'), el('truth-2')] as const,
+  message: el('message'),
+};
+
+const charts = {
+  data: new Chart(el<HTMLCanvasElement>('plot-data')),
+  sigma: new Chart(el<HTMLCanvasElement>('plot-sigma')),
+  weights: new Chart(el<HTMLCanvasElement>('plot-weights')),
+  taskLoss: new Chart(el<HTMLCanvasElement>('plot-task-loss')),
+  totalLoss: new Chart(el<HTMLCanvasElement>('plot-total-loss')),
+};
+
+// ---------------------------------------------------------------- settings
+
+class InputError extends Error {}
+
+function num(input: HTMLInputElement, name: string, check: (v: number) => boolean, rule: string): number {
+  const v = Number(input.value);
+  if (input.value.trim() === '' || !Number.isFinite(v) || !check(v)) {
+    throw new InputError(`${name} must be ${rule}, got '${input.value}'`);
+  }
+  return v;
+}
+
+const positiveInt = (v: number) => Number.isInteger(v) && v >= 1;
+
+function readConfig(): Config {
+  const nonNegative = (v: number) => v >= 0;
+  const positive = (v: number) => v > 0;
+  const weighting = ui.weighting.value as WeightingKind;
+  return {
+    trueSigma: [
+      num(ui.sigma1True, 'true σ1', nonNegative, '≥ 0'),
+      num(ui.sigma2True, 'true σ2', nonNegative, '≥ 0'),
+    ],
+    n: num(ui.n, 'N', (v) => Number.isInteger(v) && v >= 2 && v <= 1e6, 'an integer in [2, 10⁶]'),
+    seed: num(ui.seed, 'data seed', (v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32, 'an integer ≥ 0'),
+    hidden: num(ui.hidden, 'hidden units', positiveInt, 'a positive integer'),
+    batchSize: num(ui.batch, 'batch size', positiveInt, 'a positive integer'),
+    learningRate: num(ui.lr, 'learning rate', positive, '> 0'),
+    sigmaLearningRate:
+      ui.sigmaLr.value.trim() === ''
+        ? undefined
+        : num(ui.sigmaLr, 'σ learning rate', positive, '> 0 or empty'),
+    weighting,
+    fixedWeights:
+      weighting === 'fixed'
+        ? [num(ui.w1, 'w1', nonNegative, '≥ 0'), num(ui.w2, 'w2', nonNegative, '≥ 0')]
+        : [1, 1],
+    backend: ui.backend.value as BackendName,
+  };
+}
+
+function readEpochs(): number {
+  return num(ui.epochs, 'epochs', positiveInt, 'a positive integer');
+}
+
+// ---------------------------------------------------------------- backends
+
+let wasmReady = false;
+
+function webglAvailable(): boolean {
+  try {
+    const canvas = document.createElement('canvas');
+    return (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) !== null;
+  } catch {
+    return false;
+  }
+}
+
+function markUnavailableBackends(): void {
+  const unavailable: Record<BackendName, boolean> = {
+    wasm: typeof WebAssembly !== 'object',
+    webgl: !webglAvailable(),
+    cpu: false,
+  };
+  for (const option of Array.from(ui.backend.options)) {
+    if (unavailable[option.value as BackendName]) {
+      option.disabled = true;
+      option.textContent = `${option.value} (unavailable)`;
+    }
+  }
+  if (ui.backend.selectedOptions[0]?.disabled) ui.backend.value = 'cpu';
+}
+
+async function useBackend(name: BackendName): Promise<void> {
+  if (tf.getBackend() === name) return;
+  if (name === 'wasm' && !wasmReady) {
+    // the binaries are served by this page; the threaded one is only picked when cross-origin isolated
+    setWasmPaths({
+      'tfjs-backend-wasm.wasm': wasmUrl,
+      'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+    });
+    registerWasmTrainingKernels();
+    wasmReady = true;
+  }
+  if (!(await tf.setBackend(name))) throw new Error(`the TF.js '${name}' backend failed to initialise`);
+  await tf.ready();
+}
+
+// ---------------------------------------------------------------- sessions
+
+function generateData(config: Config): { x: Float64Array; y: [Float64Array, Float64Array] } {
+  // the seed's gen_data: X, then the Y1 noise, then the Y2 noise, as numpy draws them
+  const rs = new NumpyRandomState(config.seed);
+  const { n } = config;
+  const x = rs.randn(n);
+  const e1 = rs.randn(n);
+  const e2 = rs.randn(n);
+  const y1 = new Float64Array(n);
+  const y2 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    y1[i] = x[i]! * 2 + 8 + config.trueSigma[0] * e1[i]!;
+    y2[i] = x[i]! * 3 + 3 + config.trueSigma[1] * e2[i]!;
+  }
+  return { x, y: [y1, y2] };
+}
+
+function makeWeighting(config: Config, tasks: ReturnType<typeof regressionTask>[]): WeightingStrategy {
+  switch (config.weighting) {
+    case 'uncertainty':
+      return uncertaintyWeighting(tasks, {
+        form: 'seed',
+        ...(config.sigmaLearningRate !== undefined ? { learningRate: config.sigmaLearningRate } : {}),
+      });
+    case 'equal':
+      return equalWeighting(tasks);
+    case 'fixed':
+      return fixedWeighting(tasks, { weights: config.fixedWeights });
+  }
+}
+
+function createSession(config: Config): Session {
+  const { x, y } = generateData(config);
+  const n = x.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const pad = 0.05 * (hi - lo || 1);
+  const grid = Float64Array.from(
+    { length: GRID_POINTS },
+    (_, i) => lo - pad + ((hi - lo + 2 * pad) * i) / (GRID_POINTS - 1),
+  );
+  const tasks = TASKS.map((name) => regressionTask({ name }));
+  const model = towersModel({
+    inputDim: 1,
+    outputs: [1, 1],
+    hidden: [config.hidden],
+    init: 'pytorch',
+    seed: config.seed,
+  });
+  const weighting = makeWeighting(config, tasks);
+  const trainer = new Trainer({
+    model,
+    tasks,
+    weighting,
+    optimizer: { learningRate: config.learningRate, epsilon: 1e-7 },
+  });
+  const session: Session = {
+    config,
+    x,
+    y,
+    xT: tf.tensor2d(Float32Array.from(x), [n, 1]),
+    targets: y.map((t) => tf.tensor2d(Float32Array.from(t), [n, 1])),
+    grid,
+    gridT: tf.tensor2d(Float32Array.from(grid), [GRID_POINTS, 1]),
+    model,
+    weighting,
+    trainer,
+    series: { epoch: [], total: [], loss: [[], []], sigma: [[], []], rmse: [[], []], weight: [[], []] },
+    epochsDone: 0,
+    curve: null,
+    bandSigma: sigmasOf(weighting) ?? [NaN, NaN],
+  };
+  predictCurve(session);
+  // before training: the residual RMSE of the initial fit, for strategies without a σ̂
+  if (!weighting.sigmas) session.bandSigma = residualRmse(session);
+  return session;
+}
+
+function disposeSession(s: Session): void {
+  s.trainer.dispose();
+  s.weighting.dispose();
+  s.model.dispose();
+  s.xT.dispose();
+  s.targets.forEach((t) => t.dispose());
+  s.gridT.dispose();
+}
+
+function sigmasOf(w: WeightingStrategy): [number, number] | null {
+  const s = w.sigmas?.();
+  return s ? [s[0]!, s[1]!] : null;
+}
+
+function predictCurve(s: Session): void {
+  const outs = s.trainer.predict(s.gridT);
+  s.curve = [outs[0]!.dataSync() as Float32Array, outs[1]!.dataSync() as Float32Array];
+  outs.forEach((o) => o.dispose());
+}
+
+function residualRmse(s: Session): [number, number] {
+  const outs = s.trainer.predict(s.xT);
+  const r = outs.map((o, t) => {
+    const p = o.dataSync();
+    const y = s.y[t]!;
+    let sum = 0;
+    for (let i = 0; i < y.length; i++) sum += (y[i]! - p[i]!) ** 2;
+    return Math.sqrt(sum / y.length);
+  });
+  outs.forEach((o) => o.dispose());
+  return [r[0]!, r[1]!];
+}
+
+// ---------------------------------------------------------------- state machine
+
+let status: Status = 'idle';
+let session: Session | null = null;
+let controller: AbortController | null = null;
+let running: Promise<void> | null = null;
+/** Set-up work (backend switches, rebuilds) runs one job at a time, in order. */
+let queue: Promise<void> = Promise.resolve();
+
+function enqueue(job: () => Promise<void> | void): Promise<void> {
+  queue = queue.then(job).catch((err: unknown) => showError(err));
+  return queue;
+}
+
+function showError(err: unknown): void {
+  const text = err instanceof Error ? err.message : String(err);
+  ui.message.textContent = text;
+  if (!(err instanceof InputError)) console.error(err);
+}
+
+function setStatus(next: Status): void {
+  status = next;
+  ui.status.textContent = next;
+  ui.status.dataset['status'] = next;
+  ui.start.disabled = next === 'training';
+  ui.start.textContent = next === 'paused' || next === 'done' ? 'Continue' : 'Start';
+  ui.pause.disabled = next !== 'training';
+  ui.settings.disabled = next !== 'idle';
+  ui.hint.textContent =
+    next === 'idle'
+      ? 'Settings above apply at once; epochs can change any time.'
+      : 'Reset to change the settings above.';
+}
+
+async function rebuild(): Promise<void> {
+  settingsDirty = false;
+  const config = readConfig();
+  if (session) {
+    disposeSession(session);
+    session = null;
+  }
+  await useBackend(config.backend);
+  ui.backendName.textContent = tf.getBackend();
+  session = createSession(config);
+  ui.message.textContent = '';
+  requestDraw();
+}
+
+function start(): void {
+  if (status === 'training') return;
+  // settings changed a moment ago: apply them before training
+  clearTimeout(rebuildTimer);
+  if (settingsDirty && status === 'idle') void enqueue(rebuild);
+  void enqueue(async () => {
+    if (status === 'training') return;
+    const epochs = readEpochs();
+    if (!session) await rebuild();
+    const s = session!;
+    if (s.epochsDone >= epochs) {
+      setStatus('done');
+      return;
+    }
+    ui.message.textContent = '';
+    running = train(s, epochs);
+  });
+}
+
+async function train(s: Session, epochs: number): Promise<void> {
+  const ctrl = new AbortController();
+  controller = ctrl;
+  setStatus('training');
+  const started = performance.now();
+  const stepsBefore = s.trainer.steps;
+  let lastPredict = 0;
+  let stepsAtLastEvent = stepsBefore;
+  try {
+    await s.trainer.fit(
+      { x: s.xT, targets: s.targets },
+      {
+        epochs: epochs - s.epochsDone,
+        batchSize: s.config.batchSize,
+        // a different shuffling stream for each resumed run, reproducible from the data seed
+        seed: (s.config.seed + s.epochsDone) % 2 ** 32,
+        signal: ctrl.signal,
+        yieldEveryMs: 16,
+        onEpochEnd: (e) => {
+          record(s, e, s.trainer.steps - stepsAtLastEvent);
+          stepsAtLastEvent = s.trainer.steps;
+          const now = performance.now();
+          if (now - lastPredict >= PREDICT_EVERY_MS) {
+            predictCurve(s);
+            lastPredict = now;
+          }
+          const elapsed = (now - started) / 1000;
+          ui.speed.textContent = `${Math.round((s.trainer.steps - stepsBefore) / Math.max(elapsed, 1e-3))} steps/s`;
+          requestDraw();
+        },
+      },
+    );
+    if (session !== s) return;
+    predictCurve(s);
+    setStatus(ctrl.signal.aborted ? 'paused' : 'done');
+  } catch (err) {
+    showError(err);
+    if (session === s) setStatus('paused');
+  } finally {
+    if (controller === ctrl) controller = null;
+    running = null;
+    requestDraw();
+  }
+}
+
+/** Records an epoch's event; a Pause mid-epoch ends a partial epoch, plotted at its fraction. */
+function record(s: Session, e: EpochEvent, steps: number): void {
+  const perEpoch = Math.ceil(s.x.length / s.config.batchSize);
+  const sr = s.series;
+  if (steps >= perEpoch) {
+    s.epochsDone++;
+    sr.epoch.push(s.epochsDone);
+  } else {
+    sr.epoch.push(s.epochsDone + steps / perEpoch);
+  }
+  sr.total.push(e.loss);
+  const learned = e.sigmas;
+  TASKS.forEach((name, t) => {
+    sr.loss[t]!.push(e.taskLosses[name] ?? NaN);
+    sr.weight[t]!.push(e.weights[name] ?? NaN);
+    sr.sigma[t]!.push(learned?.[name] ?? NaN);
+    sr.rmse[t]!.push(e.metrics?.train[name]?.['rmse'] ?? NaN);
+  });
+  const last = (a: number[]) => a[a.length - 1]!;
+  s.bandSigma = learned
+    ? [learned[TASKS[0]]!, learned[TASKS[1]]!]
+    : ([last(sr.rmse[0]), last(sr.rmse[1])].map((v, t) => (Number.isFinite(v) ? v : s.bandSigma[t]!)) as [
+        number,
+        number,
+      ]);
+}
+
+function pause(): void {
+  controller?.abort();
+}
+
+function reset(): void {
+  controller?.abort();
+  void enqueue(async () => {
+    await running;
+    await rebuild();
+    setStatus('idle');
+  });
+}
+
+// ---------------------------------------------------------------- drawing
+
+let drawPending = false;
+
+function requestDraw(): void {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    draw();
+  });
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '—';
+  return v >= 100 ? v.toFixed(1) : v >= 10 ? v.toFixed(2) : v.toFixed(3);
+}
+
+function draw(): void {
+  const s = session;
+  let epochsTarget = NaN;
+  try {
+    epochsTarget = readEpochs();
+  } catch {
+    // shown when Start is pressed
+  }
+  ui.epochTotal.textContent = Number.isFinite(epochsTarget) ? String(epochsTarget) : '?';
+  if (!s) return;
+  const cfg = s.config;
+  ui.epoch.textContent = String(s.epochsDone);
+  ui.steps.textContent = String(s.trainer.steps);
+  const learned = sigmasOf(s.weighting);
+  TASKS.forEach((_, t) => {
+    ui.sigma[t]!.textContent = learned ? fmt(learned[t]!) : `— (RMSE ${fmt(s.bandSigma[t]!)})`;
+    ui.truth[t]!.textContent = String(cfg.trueSigma[t]);
+  });
+
+  // data, fits and ±σ̂ bands
+  const stride = Math.max(1, Math.ceil(s.x.length / MAX_DRAWN_POINTS));
+  const pick = (a: Float64Array) => (stride === 1 ? a : a.filter((_, i) => i % stride === 0));
+  const xs = pick(s.x);
+  const curve = s.curve;
+  const bandName = learned ? 'σ̂' : 'RMSE';
+  charts.data.draw({
+    xLabel: 'x',
+    yLabel: 'y',
+    xDomain: [s.grid[0]!, s.grid[s.grid.length - 1]!],
+    points: TASKS.map((_, t) => ({
+      color: POINT_COLORS[t]!,
+      xs,
+      ys: pick(s.y[t]!),
+      radius: s.x.length > 500 ? 1.5 : 2.5,
+    })),
+    bands: curve
+      ? TASKS.map((_, t) => {
+          const sd = s.bandSigma[t]!;
+          const mean = curve[t]!;
+          return {
+            color: BAND_COLORS[t]!,
+            xs: s.grid,
+            lower: mean.map((m) => m - sd),
+            upper: mean.map((m) => m + sd),
+          };
+        })
+      : [],
+    lines: [
+      ...(curve
+        ? TASKS.map((name, t) => ({
+            label: `${name} fit ± ${bandName} (${fmt(s.bandSigma[t]!)})`,
+            color: COLORS[t]!,
+            xs: s.grid,
+            ys: curve[t]!,
+            width: 2.5,
+          }))
+        : []),
+      ...TASKS.map((name, t) => ({
+        label: `${name} truth`,
+        color: COLORS[t]!,
+        xs: [s.grid[0]!, s.grid[s.grid.length - 1]!],
+        ys: [s.grid[0]!, s.grid[s.grid.length - 1]!].map((x) => (t === 0 ? 2 * x + 8 : 3 * x + 3)),
+        width: 1.2,
+        dash: [4, 4],
+      })),
+    ],
+  });
+
+  const sr = s.series;
+  const empty = 'press Start';
+  charts.sigma.draw({
+    xLabel: 'epoch',
+    yLabel: 'σ',
+    empty: learned ? empty : 'this weighting learns no σ',
+    lines: [
+      ...(learned
+        ? TASKS.map((name, t) => ({ label: `σ̂ ${name}`, color: COLORS[t]!, xs: sr.epoch, ys: sr.sigma[t]! }))
+        : []),
+      ...TASKS.map((name, t) => ({
+        label: `RMSE ${name}`,
+        color: COLORS[t]!,
+        xs: sr.epoch,
+        ys: sr.rmse[t]!,
+        width: 1,
+        dash: [1, 3],
+      })),
+    ],
+    refLines: sr.epoch.length
+      ? TASKS.map((name, t) => ({ label: `true σ ${name}`, color: COLORS[t]!, y: cfg.trueSigma[t]! }))
+      : [],
+    logY: true,
+  });
+  charts.weights.draw({
+    xLabel: 'epoch',
+    yLabel: 'weight',
+    empty,
+    logY: true,
+    lines: TASKS.map((name, t) => ({
+      label: `w ${name}`,
+      color: COLORS[t]!,
+      xs: sr.epoch,
+      ys: sr.weight[t]!,
+    })),
+  });
+  charts.taskLoss.draw({
+    xLabel: 'epoch',
+    yLabel: 'MSE',
+    empty,
+    logY: true,
+    lines: TASKS.map((name, t) => ({ label: `L ${name}`, color: COLORS[t]!, xs: sr.epoch, ys: sr.loss[t]! })),
+  });
+  charts.totalLoss.draw({
+    xLabel: 'epoch',
+    yLabel: 'loss',
+    empty,
+    lines: [{ label: `total (${s.weighting.name})`, color: '#444', xs: sr.epoch, ys: sr.total }],
+  });
+}
+
+// ---------------------------------------------------------------- wiring
+
+function syncFixedInputs(): void {
+  const fixed = ui.weighting.value === 'fixed';
+  for (const e of Array.from(document.querySelectorAll<HTMLElement>('.fixed-only'))) e.hidden = !fixed;
+}
+
+let rebuildTimer: ReturnType<typeof setTimeout> | undefined;
+let settingsDirty = false;
+
+function settingsChanged(): void {
+  syncFixedInputs();
+  if (status !== 'idle') return;
+  settingsDirty = true;
+  clearTimeout(rebuildTimer);
+  rebuildTimer = setTimeout(() => void enqueue(() => (status === 'idle' ? rebuild() : undefined)), 150);
+}
+
+ui.settings.addEventListener('change', settingsChanged);
+ui.epochs.addEventListener('input', requestDraw);
+ui.start.addEventListener('click', start);
+ui.pause.addEventListener('click', pause);
+ui.reset.addEventListener('click', reset);
+window.addEventListener('resize', requestDraw);
+
+const redrawCsv = setupCsvTab();
+function showTab(name: 'seed' | 'csv'): void {
+  for (const tab of ['seed', 'csv'] as const) {
+    el(`tab-${tab}`).hidden = tab !== name;
+    el(`tab-button-${tab}`).setAttribute('aria-selected', String(tab === name));
+  }
+  if (name === 'seed') requestDraw();
+  else redrawCsv();
+}
+el('tab-button-seed').addEventListener('click', () => showTab('seed'));
+el('tab-button-csv').addEventListener('click', () => showTab('csv'));
+
+tf.enableProdMode();
+registerLeanGradients();
+markUnavailableBackends();
+syncFixedInputs();
+setStatus('idle');
+void enqueue(rebuild);
