@@ -422,10 +422,7 @@ export class Trainer {
       } else {
         this.modelOptimizer.applyGradients(grads);
       }
-      if (this.weightDecay > 0) {
-        const keep = 1 - this.learningRate * this.weightDecay;
-        for (const v of modelVars) v.assign(tf.mul(v, keep));
-      }
+      this.applyWeightDecay();
       this.weighting.afterStep?.();
     });
     this.stepCount++;
@@ -488,10 +485,7 @@ export class Trainer {
         if (g.grads[v.name]) grads[v.name] = tf.mul(g.grads[v.name]!, decision.taskWeights[t]!);
     });
     this.modelOptimizer.applyGradients(grads);
-    if (this.weightDecay > 0) {
-      const keep = 1 - this.learningRate * this.weightDecay;
-      for (const v of this.modelVars) v.assign(tf.mul(v, keep));
-    }
+    this.applyWeightDecay();
     return [strategy.combine(losses), ...losses];
   }
 
@@ -526,6 +520,13 @@ export class Trainer {
       };
       return tf.reshape<tf.Rank.R1>(tf.grad(lossOfZ)(z), [-1]);
     });
+  }
+
+  /** Decoupled weight decay on the model's weights only (never on the strategy's variables). */
+  private applyWeightDecay(): void {
+    if (this.weightDecay === 0) return;
+    const keep = 1 - this.learningRate * this.weightDecay;
+    for (const v of this.modelVars) v.assign(tf.mul(v, keep));
   }
 
   /** Mean over the epoch's steps of [total, loss_1 … loss_T]; disposes the step losses. */
