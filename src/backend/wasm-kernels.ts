@@ -40,6 +40,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'Identity',
+  'Reverse',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -426,6 +427,57 @@ function makeConv2DBackpropInput(orig: KernelFunc): KernelFunc {
   });
 }
 
+// ----------------------------------------------------------------- reverse ---
+
+/**
+ * `Reverse` as block copies on the heap: wasm's kernel took ~4.5 ms to flip a 3×3×64×32 filter (every
+ * conv input gradient flips one). The trailing axes after the last reversed one are copied as
+ * contiguous blocks.
+ */
+function makeReverse(orig: KernelFunc): KernelFunc {
+  return mark((args: KernelArgs) => {
+    const x = args.inputs['x']!;
+    const backend = args.backend as Partial<HeapBackend>;
+    if (x.dtype === 'string' || typeof backend.makeOutput !== 'function') return orig(args);
+    const shape = x.shape;
+    const rank = shape.length;
+    const dims = tf.util.parseAxisParam((args.attrs as { dims: number | number[] }).dims, shape);
+    const reversed = new Array<boolean>(rank).fill(false);
+    // Toggle: a repeated axis flips back, as in the cpu kernel and wasm's own.
+    for (const d of dims) if (shape[d]! > 1) reversed[d] = !reversed[d];
+    const last = reversed.lastIndexOf(true);
+    if (last < 0) return orig(args);
+    const block = size(shape.slice(last + 1));
+    const outer = shape.slice(0, last + 1);
+    const out = backend.makeOutput([...shape], x.dtype);
+    // Views after makeOutput: a heap growth would detach earlier ones.
+    const src = backend.typedArrayFromHeap!(x);
+    const dst = backend.typedArrayFromHeap!(out);
+    const strides = new Array<number>(outer.length);
+    let stride = block;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      strides[d] = stride;
+      stride *= outer[d]!;
+    }
+    const idx = new Array<number>(outer.length).fill(0);
+    const blocks = size(outer);
+    for (let b = 0; b < blocks; b++) {
+      let from = 0;
+      for (let d = 0; d < outer.length; d++) {
+        from += (reversed[d] ? outer[d]! - 1 - idx[d]! : idx[d]!) * strides[d]!;
+      }
+      const to = b * block;
+      if (block === 1) dst[to] = src[from]!;
+      else dst.set(src.subarray(from, from + block), to);
+      for (let d = outer.length - 1; d >= 0; d--) {
+        if (++idx[d]! < outer[d]!) break;
+        idx[d] = 0;
+      }
+    }
+    return out;
+  });
+}
+
 // ------------------------------------------------------------ registration ---
 
 interface RefCountingBackend {
@@ -468,6 +520,7 @@ export function registerWasmTrainingKernels(): void {
   replace('_FusedMatMul', (orig) => makeMatMul(orig, true));
   replace('Conv2DBackpropInput', makeConv2DBackpropInput);
   replace('Identity', makeSharingIdentity);
+  replace('Reverse', makeReverse);
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({
