@@ -4,6 +4,7 @@ import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { predictCommand } from './predict.js';
+import { scenesCommand } from './scenes.js';
 import { trainCommand } from './train.js';
 import { UsageError } from './errors.js';
 
@@ -18,7 +19,8 @@ export function buildProgram(): Command {
     .addCommand(trainCommand())
     .addCommand(evaluateCommand())
     .addCommand(predictCommand())
-    .addCommand(compareCommand());
+    .addCommand(compareCommand())
+    .addCommand(scenesCommand());
 }
 
 export async function main(argv: string[]): Promise<number> {

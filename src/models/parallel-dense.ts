@@ -149,19 +149,19 @@ export class UnstackTowers extends tf.layers.Layer {
   }
 }
 
-function resolveInitializer(init: Initializer | string): Initializer {
+export function resolveInitializer(init: Initializer | string): Initializer {
   if (typeof init !== 'string') return init;
   return deserializeInitializer({ className: init[0]!.toUpperCase() + init.slice(1), config: {} });
 }
 
-function serializeInitializer(init: Initializer): tf.serialization.ConfigDict {
+export function serializeInitializer(init: Initializer): tf.serialization.ConfigDict {
   return { className: init.getClassName(), config: init.getConfig() };
 }
 
-function deserializeInitializer(value: unknown): Initializer {
+export function deserializeInitializer(value: unknown): Initializer {
   const { className, config } = value as { className: string; config: tf.serialization.ConfigDict };
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (entry === undefined) throw new Error(`ParallelDense: unknown initializer '${className}'`);
+  if (entry === undefined) throw new Error(`unknown initializer '${className}'`);
   const [cls, fromConfig] = entry;
   return fromConfig(cls, config) as unknown as Initializer;
 }

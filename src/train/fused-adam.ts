@@ -41,6 +41,12 @@ export class FusedAdam {
     registerAdamStepKernel();
   }
 
+  /** Changes the learning rate from the next step on (learning-rate schedules). */
+  setLearningRate(learningRate: number): void {
+    if (!(learningRate > 0)) throw new RangeError(`learningRate must be > 0, got ${learningRate}`);
+    this.options.learningRate = learningRate;
+  }
+
   /** Steps taken. */
   get iterations(): number {
     return this.t;

@@ -1,0 +1,247 @@
+/** Figures of the scene system: a qualitative grid (PNG) and the experiment's plots. Node-only. */
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { encode } from 'fast-png';
+import type { TopLevelSpec } from 'vega-lite';
+import {
+  instanceOffsetRgba,
+  inverseDepthRgba,
+  sceneImageRgba,
+  semanticRgba,
+  type SceneBatch,
+} from '../data/synthetic/scenes.js';
+import { predictScenes, type ScenePrediction } from '../scenes/evaluate.js';
+import type { SceneConfigInfo, SceneConfigSummary, SceneRunRecord } from '../scenes/experiment-summary.js';
+import { orderedTasks, type SceneTask } from '../scenes/model.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { writePlot } from './render.js';
+import { loadSceneModel, testScenes } from './scenes-run.js';
+import { setupBackend } from './backend.js';
+
+export interface GridModel {
+  label: string;
+  model: tf.LayersModel;
+  tasks: readonly SceneTask[];
+}
+
+interface Tile {
+  rgba: Uint8ClampedArray;
+}
+
+const GAP = 2;
+
+/** Colour scales shared by truth and prediction so they compare. */
+function scales(data: SceneBatch): { depthMax: number; offsetMax: number } {
+  let depthMax = 0;
+  for (const v of data.inverseDepth) depthMax = Math.max(depthMax, v);
+  let offsetMax = 0;
+  for (const v of data.instanceOffset) offsetMax = Math.max(offsetMax, Math.abs(v));
+  return { depthMax: depthMax || 1, offsetMax: offsetMax || 1 };
+}
+
+/**
+ * Writes a PNG grid: one row per scene; columns input, then for each task the truth followed by each
+ * model's prediction (black where the model has no such head).
+ */
+export async function renderSceneGrid(
+  path: string,
+  data: SceneBatch,
+  models: readonly GridModel[],
+): Promise<void> {
+  const { height: H, width: W } = data;
+  const P = H * W;
+  const indices = Array.from({ length: data.count }, (_, i) => i);
+  const predictions: ScenePrediction[][] = models.map((m) => predictScenes(m.model, m.tasks, data, indices));
+  const { depthMax, offsetMax } = scales(data);
+  const tasks: SceneTask[] = orderedTasks(models.flatMap((m) => [...m.tasks]));
+  const black = new Uint8ClampedArray(P * 4).fill(0);
+  for (let i = 3; i < black.length; i += 4) black[i] = 255;
+  const rows: Tile[][] = indices.map((s) => {
+    const row: Tile[] = [{ rgba: sceneImageRgba(data, s) }];
+    for (const task of tasks) {
+      if (task === 'semantic') {
+        row.push({ rgba: semanticRgba(data.semantic.subarray(s * P, (s + 1) * P), H, W) });
+        for (const p of predictions)
+          row.push({ rgba: p[s]!.semantic ? semanticRgba(p[s]!.semantic, H, W) : black });
+      } else if (task === 'instance') {
+        const mask = Uint8Array.from(data.instance.subarray(s * P, (s + 1) * P), (v) => (v > 0 ? 1 : 0));
+        row.push({
+          rgba: instanceOffsetRgba(
+            data.instanceOffset.subarray(s * P * 2, (s + 1) * P * 2),
+            H,
+            W,
+            offsetMax,
+            mask,
+          ),
+        });
+        for (const p of predictions) {
+          row.push({
+            rgba: p[s]!.instance ? instanceOffsetRgba(p[s]!.instance, H, W, offsetMax, mask) : black,
+          });
+        }
+      } else {
+        const mask = data.depthMask.subarray(s * P, (s + 1) * P);
+        row.push({
+          rgba: inverseDepthRgba(data.inverseDepth.subarray(s * P, (s + 1) * P), H, W, depthMax, mask),
+        });
+        for (const p of predictions)
+          row.push({ rgba: p[s]!.depth ? inverseDepthRgba(p[s]!.depth, H, W, depthMax) : black });
+      }
+    }
+    return row;
+  });
+  const cols = rows[0]?.length ?? 0;
+  const width = cols * W + (cols - 1) * GAP;
+  const height = rows.length * H + (rows.length - 1) * GAP;
+  const out = new Uint8ClampedArray(width * height * 4).fill(255);
+  rows.forEach((row, r) =>
+    row.forEach((tile, c) => {
+      for (let y = 0; y < H; y++) {
+        const dst = ((r * (H + GAP) + y) * width + c * (W + GAP)) * 4;
+        out.set(tile.rgba.subarray(y * W * 4, (y + 1) * W * 4), dst);
+      }
+    }),
+  );
+  await writeFileAtomic(path, encode({ width, height, data: out, channels: 4, depth: 8 }));
+}
+
+const TASK_NAMES: Record<SceneTask, string> = { semantic: 'semantic', instance: 'instance', depth: 'depth' };
+
+/** The sweep's metrics against the depth weight, with the learned semantic + depth result as a rule. */
+export function sweepSpec(summaries: readonly SceneConfigSummary[]): TopLevelSpec {
+  const rows: Record<string, unknown>[] = [];
+  const rules: Record<string, unknown>[] = [];
+  const metrics = [
+    { key: 'iou', name: 'semantic IoU % (higher is better)' },
+    { key: 'depth', name: 'inverse-depth error ×10⁻³ (lower is better)' },
+  ] as const;
+  for (const s of summaries) {
+    for (const m of metrics) {
+      const v = s.values[m.key];
+      if (!v) continue;
+      if (s.config.group === 'sweep') {
+        const w = s.config.weights![1]!;
+        rows.push({ depthWeight: w, metric: m.name, mean: v.mean, lo: v.mean - v.std, hi: v.mean + v.std });
+      } else if (s.config.id === 'learned-semantic-depth') {
+        rules.push({ metric: m.name, mean: v.mean, label: 'learned weights' });
+      }
+    }
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: {
+      values: [
+        ...rows.map((r) => ({ ...r, kind: 'fixed' })),
+        ...rules.map((r) => ({ ...r, kind: 'learned' })),
+      ],
+    },
+    facet: { column: { field: 'metric', type: 'nominal', title: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 260,
+      height: 200,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'fixed'" }],
+          mark: { type: 'errorbar' },
+          encoding: {
+            x: { field: 'depthWeight', type: 'quantitative', title: 'depth weight (semantic = 1 − w)' },
+            y: { field: 'lo', type: 'quantitative', title: null, scale: { zero: false } },
+            y2: { field: 'hi' },
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'fixed'" }],
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'depthWeight', type: 'quantitative' },
+            y: { field: 'mean', type: 'quantitative', scale: { zero: false } },
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'learned'" }],
+          mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] },
+          encoding: { y: { field: 'mean', type: 'quantitative' } },
+        },
+      ],
+    },
+  } as unknown as TopLevelSpec;
+}
+
+/** σ² = e^s against the step for every learned run, one panel per configuration. */
+export function sigmaTrajectoriesSpec(
+  configs: readonly SceneConfigInfo[],
+  records: readonly SceneRunRecord[],
+): TopLevelSpec {
+  const values: Record<string, unknown>[] = [];
+  for (const r of records) {
+    const config = configs.find((c) => c.id === r.configId);
+    if (!config || config.weighting !== 'uncertainty') continue;
+    for (const e of r.log) {
+      e.logVariances?.forEach((s, i) =>
+        values.push({
+          step: e.step,
+          sigma2: Math.exp(s),
+          task: TASK_NAMES[config.tasks[i]!],
+          config: config.label,
+          seed: r.seed,
+        }),
+      );
+    }
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    facet: { column: { field: 'config', type: 'nominal', title: null } },
+    spec: {
+      width: 200,
+      height: 180,
+      mark: { type: 'line' },
+      encoding: {
+        x: { field: 'step', type: 'quantitative' },
+        y: { field: 'sigma2', type: 'quantitative', scale: { type: 'log' }, title: 'learned σ² = exp(s)' },
+        color: { field: 'task', type: 'nominal' },
+        detail: { field: 'seed', type: 'nominal' },
+      },
+    },
+  } as unknown as TopLevelSpec;
+}
+
+/** Writes the experiment's figures into `out`; returns title → file (relative to `out`). */
+export async function writeSceneFigures(
+  out: string,
+  configs: readonly SceneConfigInfo[],
+  summaries: readonly SceneConfigSummary[],
+  records: readonly SceneRunRecord[],
+  backend = 'wasm',
+): Promise<Record<string, string>> {
+  const figures: Record<string, string> = {};
+  if (summaries.some((s) => s.config.group === 'sweep')) {
+    await writePlot(sweepSpec(summaries), join(out, 'sweep'));
+    figures['fixed-weight sweep (Fig. 2)'] = 'sweep.png';
+  }
+  if (records.some((r) => configs.find((c) => c.id === r.configId)?.weighting === 'uncertainty')) {
+    await writePlot(sigmaTrajectoriesSpec(configs, records), join(out, 'sigma'));
+    figures['learned σ² during training'] = 'sigma.png';
+  }
+  const gridRuns = ['unweighted', 'learned-all']
+    .map((id) => records.find((r) => r.configId === id && r.seed === 0))
+    .filter((r): r is SceneRunRecord => r !== undefined);
+  if (gridRuns.length > 0) {
+    await setupBackend(backend);
+    const loaded = await Promise.all(gridRuns.map((r) => loadSceneModel(join(out, r.dir))));
+    try {
+      const data = testScenes(loaded[0]!.config, 4);
+      await renderSceneGrid(
+        join(out, 'qualitative.png'),
+        data,
+        loaded.map((l, i) => ({ label: gridRuns[i]!.configId, model: l.model, tasks: l.tasks })),
+      );
+      figures[`qualitative: input; per task truth, ${gridRuns.map((r) => r.configId).join(', ')} (seed 0)`] =
+        'qualitative.png';
+    } finally {
+      loaded.forEach((l) => l.model.dispose());
+    }
+  }
+  return figures;
+}

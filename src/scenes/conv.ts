@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  deserializeInitializer,
+  resolveInitializer,
+  serializeInitializer,
+  type Initializer,
+} from '../models/parallel-dense.js';
+
+export interface SceneConv2DArgs {
+  filters: number;
+  kernelSize: number;
+  /** Default 1. A stride > 1 requires dilationRate 1. */
+  strides?: number;
+  /** Default 1. */
+  dilationRate?: number;
+  /** Default false (the conv feeds a batch norm). */
+  useBias?: boolean;
+  kernelInitializer?: Initializer | string;
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * A 'same'-padded 2-D convolution (channels last) that runs the plain `conv2d` op.
+ *
+ * tf.layers.conv2d runs through tf.fused.conv2d, whose hand-written gradient rejects dilations > 1
+ * and computes the input gradient even for the first layer, where nothing needs it (a fifth of the
+ * backward pass of a small encoder). The plain op's gradient is lazy per input, and
+ * registerConvGradient (src/backend/conv-gradient.ts) gives it dilations and a matmul path for 1×1.
+ */
+export class SceneConv2D extends tf.layers.Layer {
+  static readonly className = 'SceneConv2D';
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly dilationRate: number;
+  readonly useBias: boolean;
+  private readonly kernelInit: Initializer;
+  private kernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(args: SceneConv2DArgs) {
+    super({ ...(args.name !== undefined ? { name: args.name } : {}), trainable: args.trainable ?? true });
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize;
+    this.strides = args.strides ?? 1;
+    this.dilationRate = args.dilationRate ?? 1;
+    this.useBias = args.useBias ?? false;
+    for (const key of ['filters', 'kernelSize', 'strides', 'dilationRate'] as const) {
+      if (!Number.isInteger(this[key]) || this[key] < 1) {
+        throw new Error(`SceneConv2D: ${key} must be an integer ≥ 1, got ${this[key]}`);
+      }
+    }
+    if (this.strides > 1 && this.dilationRate > 1) {
+      throw new Error('SceneConv2D: strides > 1 and dilationRate > 1 cannot be combined');
+    }
+    this.kernelInit = resolveInitializer(args.kernelInitializer ?? 'glorotUniform');
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const channels = shape[shape.length - 1];
+    if (shape.length !== 4 || channels == null) {
+      throw new Error(`SceneConv2D: input must be [B, H, W, C], got [${shape.join(', ')}]`);
+    }
+    const k = this.kernelSize;
+    this.kernel = this.addWeight('kernel', [k, k, channels, this.filters], 'float32', this.kernelInit);
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const out = (n: number | null | undefined): number | null =>
+      n == null ? null : Math.ceil(n / this.strides);
+    return [shape[0] ?? null, out(shape[1]), out(shape[2]), this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
+    const d = this.dilationRate;
+    const y = tf.conv2d(x, this.kernel!.read() as tf.Tensor4D, this.strides, 'same', 'NHWC', [d, d]);
+    return this.bias === undefined ? y : tf.add(y, this.bias.read());
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      dilationRate: this.dilationRate,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInit),
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const c = config as unknown as SceneConv2DArgs & { kernelInitializer: unknown };
+    return new cls({ ...c, kernelInitializer: deserializeInitializer(c.kernelInitializer) });
+  }
+}
+
+tf.serialization.registerClass(SceneConv2D);

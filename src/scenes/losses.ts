@@ -1,0 +1,51 @@
+/**
+ * The three dense losses of the scene system, each a mean over the pixels that carry its label.
+ * Browser-safe.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Softmax cross-entropy over the labelled pixels: mean over pixels with mask 1 of
+ * log Σ_c e^{z_c} − z_y. `oneHot` is [..., C] (all-zero rows where unlabelled), `mask` [...] or
+ * [..., 1] with 1 on labelled pixels. The gradient is written out, (softmax − onehot)·mask/n: one Exp
+ * instead of tf.losses.softmaxCrossEntropy's three.
+ */
+export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  const c = logits.shape[logits.rank - 1]!;
+  const m = mask.rank === logits.rank ? mask : tf.expandDims(mask, -1);
+  const op = tf.customGrad((z, save) => {
+    const zt = z as tf.Tensor;
+    const count = tf.maximum(tf.sum(m), 1);
+    const shift = tf.max(zt, -1, true);
+    const e = tf.exp(tf.sub(zt, shift));
+    const se = tf.sum(e, -1, true);
+    const lse = tf.add(tf.log(se), shift);
+    const picked = tf.sum(tf.mul(zt, oneHot), -1, true);
+    const loss = tf.div<tf.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), m)), count);
+    (save as tf.GradSaveFunc)([e, se, count]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ee, s, n] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const scale = tf.div(tf.mul(m, dy), n);
+        return tf.mul(tf.sub(tf.div(ee, s), oneHot), scale);
+      },
+    };
+  });
+  if (oneHot.shape[oneHot.rank - 1] !== c) {
+    throw new Error(`maskedSoftmaxCrossEntropy: ${c} logits but one-hot of ${String(oneHot.shape.at(-1))}`);
+  }
+  return op(logits);
+}
+
+/**
+ * Mean absolute error over the labelled pixels and channels: Σ mask·|p − t| / (channels · Σ mask). `mask`
+ * is [..., 1] and broadcasts over the channels.
+ */
+export function maskedL1(prediction: tf.Tensor, target: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const channels = prediction.shape[prediction.rank - 1]!;
+    const count = tf.maximum(tf.mul(tf.sum(mask), channels), 1);
+    return tf.div<tf.Scalar>(tf.sum(tf.mul(tf.abs(tf.sub(prediction, target)), mask)), count);
+  });
+}

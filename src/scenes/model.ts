@@ -1,0 +1,154 @@
+/**
+ * The scene network: a small DeepLab-style shared encoder (strided convolutions with batch norm, then an
+ * ASPP block of a 1×1 conv, dilated 3×3 convs and global pooling) and one decoder per task, as in the
+ * appendix of Kendall, Gal & Cipolla (CVPR 2018): conv → batch norm → ReLU → conv → bilinear upsampling
+ * to the input size. Built from stock tf.layers only, so it saves and loads like any LayersModel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Initializer } from '../models/parallel-dense.js';
+import { SceneConv2D } from './conv.js';
+import { FastBatchNorm } from './batch-norm.js';
+
+/** The paper's three dense tasks, in the order the model's outputs follow. */
+export const SCENE_TASKS = Object.freeze(['semantic', 'instance', 'depth'] as const);
+export type SceneTask = (typeof SCENE_TASKS)[number];
+
+export interface SceneModelOptions {
+  height: number;
+  width: number;
+  /** Semantic classes (semantic head's channels). */
+  numClasses: number;
+  /** Heads to build, a non-empty subset of SCENE_TASKS; outputs follow SCENE_TASKS' order. */
+  tasks: readonly SceneTask[];
+  /** Channels of the encoder stages (stride 2, 4, 4); default [16, 32, 64]. */
+  encoderChannels?: readonly [number, number, number];
+  /** Channels of each ASPP branch and of its projection; default 32. */
+  asppChannels?: number;
+  /** Dilations of the ASPP's 3×3 branches; default [2, 4, 6]. */
+  asppDilations?: readonly number[];
+  /** Channels of each decoder's hidden conv; default 32. */
+  decoderChannels?: number;
+  /** Seed of the weight initialisers. */
+  seed?: number;
+}
+
+/** Channels each head outputs. */
+export function headChannels(task: SceneTask, numClasses: number): number {
+  return task === 'semantic' ? numClasses : task === 'instance' ? 2 : 1;
+}
+
+/** Output stride of the encoder. */
+export const SCENE_OUTPUT_STRIDE = 4;
+
+export function checkSceneModelOptions(o: SceneModelOptions): void {
+  for (const [key, v] of [
+    ['height', o.height],
+    ['width', o.width],
+  ] as const) {
+    if (!Number.isInteger(v) || v < SCENE_OUTPUT_STRIDE || v % SCENE_OUTPUT_STRIDE !== 0) {
+      throw new RangeError(
+        `scene model: ${key} must be a positive multiple of ${SCENE_OUTPUT_STRIDE}, got ${v}`,
+      );
+    }
+  }
+  if (!Number.isInteger(o.numClasses) || o.numClasses < 2) {
+    throw new RangeError(`scene model: numClasses must be an integer ≥ 2, got ${o.numClasses}`);
+  }
+  if (o.tasks.length === 0) throw new RangeError('scene model: tasks must name at least one head');
+  for (const t of o.tasks) {
+    if (!(SCENE_TASKS as readonly string[]).includes(t)) {
+      throw new RangeError(`scene model: unknown task '${t}'; choose from ${SCENE_TASKS.join(', ')}`);
+    }
+  }
+  if (new Set(o.tasks).size !== o.tasks.length) throw new RangeError('scene model: a task is listed twice');
+}
+
+/** The tasks of `tasks` in the model's output order. */
+export function orderedTasks(tasks: readonly SceneTask[]): SceneTask[] {
+  return SCENE_TASKS.filter((t) => tasks.includes(t));
+}
+
+/** Builds the network; outputs are the requested heads in SCENE_TASKS' order, each [B, H, W, channels]. */
+export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
+  checkSceneModelOptions(options);
+  const { height, width, numClasses } = options;
+  const [c1, c2, c3] = options.encoderChannels ?? [16, 32, 64];
+  const asppChannels = options.asppChannels ?? 32;
+  const dilations = options.asppDilations ?? [2, 4, 6];
+  const decoderChannels = options.decoderChannels ?? 32;
+  let seed = options.seed ?? 0;
+  const init = (): Initializer => tf.initializers.heNormal({ seed: seed++ });
+
+  const convBnRelu = (
+    x: tf.SymbolicTensor,
+    name: string,
+    filters: number,
+    kernelSize: number,
+    strides = 1,
+    dilationRate = 1,
+  ): tf.SymbolicTensor => {
+    const conv = new SceneConv2D({
+      name: `${name}_conv`,
+      filters,
+      kernelSize,
+      strides,
+      dilationRate,
+      kernelInitializer: init(),
+    });
+    const bn = new FastBatchNorm({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 });
+    const relu = tf.layers.reLU({ name: `${name}_relu` });
+    return relu.apply(bn.apply(conv.apply(x))) as tf.SymbolicTensor;
+  };
+
+  const input = tf.input({ shape: [height, width, 3], name: 'image' });
+  // Encoder: output stride 4.
+  let x = convBnRelu(input, 'enc1', c1, 3, 2);
+  x = convBnRelu(x, 'enc2', c2, 3, 2);
+  x = convBnRelu(x, 'enc3', c2, 3);
+  x = convBnRelu(x, 'enc4', c3, 3);
+
+  // ASPP: 1×1, dilated 3×3 branches and image-level pooling. The projection of their concatenation is
+  // computed as the sum of per-branch 1×1 projections (the same function): concat and its gradient
+  // (SplitV) along the channel axis are slow on wasm, adds are views.
+  const projChannels = asppChannels * 2;
+  const project = (branch: tf.SymbolicTensor, name: string): tf.SymbolicTensor =>
+    new SceneConv2D({
+      name: `${name}_proj`,
+      filters: projChannels,
+      kernelSize: 1,
+      kernelInitializer: init(),
+    }).apply(branch) as tf.SymbolicTensor;
+  const projections = [project(convBnRelu(x, 'aspp_1x1', asppChannels, 1), 'aspp_1x1')];
+  dilations.forEach((d, i) => {
+    const name = `aspp_d${d}_${i}`;
+    projections.push(project(convBnRelu(x, name, asppChannels, 3, 1, d), name));
+  });
+  let pooled = tf.layers.globalAveragePooling2d({ name: 'aspp_pool' }).apply(x) as tf.SymbolicTensor;
+  pooled = tf.layers
+    .reshape({ name: 'aspp_pool_reshape', targetShape: [1, 1, c3] })
+    .apply(pooled) as tf.SymbolicTensor;
+  // [B, 1, 1, C]: broadcast over the feature map by the add.
+  projections.push(project(convBnRelu(pooled, 'aspp_pool', asppChannels, 1), 'aspp_pool'));
+  const summed = tf.layers.add({ name: 'aspp_sum' }).apply(projections) as tf.SymbolicTensor;
+  const bn = new FastBatchNorm({ name: 'aspp_bn', momentum: 0.9, epsilon: 1e-5 }).apply(summed);
+  const features = tf.layers.reLU({ name: 'aspp_relu' }).apply(bn) as tf.SymbolicTensor;
+
+  const outputs = orderedTasks(options.tasks).map((task) => {
+    const h = convBnRelu(features, `${task}_dec`, decoderChannels, 3);
+    const out = new SceneConv2D({
+      name: `${task}_out`,
+      filters: headChannels(task, numClasses),
+      kernelSize: 1,
+      useBias: true,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+    }).apply(h) as tf.SymbolicTensor;
+    return tf.layers
+      .upSampling2d({
+        name: task,
+        size: [SCENE_OUTPUT_STRIDE, SCENE_OUTPUT_STRIDE],
+        interpolation: 'bilinear',
+      })
+      .apply(out) as tf.SymbolicTensor;
+  });
+  return tf.model({ inputs: input, outputs, name: 'scene_mtl' });
+}
