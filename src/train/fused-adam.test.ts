@@ -69,4 +69,19 @@ describe('FusedAdam', () => {
     expect(() => new FusedAdam([v], { ...ok, beta1: 1 })).toThrow(/beta1 must be in \[0, 1\)/);
     expect(() => new FusedAdam([v], { ...ok, epsilon: -1 })).toThrow(/epsilon must be > 0/);
   });
+
+  it('leaves no tensor behind once disposed, and changes its learning rate on request', () => {
+    const v = tf.variable(tf.ones([3]));
+    const before = tf.memory().numTensors;
+    const adam = new FusedAdam([v], { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    adam.setLearningRate(0.5);
+    expect(adam.options.learningRate).toBe(0.5);
+    expect(() => adam.setLearningRate(0)).toThrow(/learningRate must be > 0/);
+    adam.applyGradients({ [v.name]: tf.ones([3]) });
+    // the first Adam step moves each weight by the learning rate
+    expect(Array.from(v.dataSync()).every((x) => Math.abs(x - 0.5) < 1e-5)).toBe(true);
+    adam.dispose();
+    expect(tf.memory().numTensors).toBe(before + 1); // the gradient passed in
+    v.dispose();
+  });
 });

@@ -36,8 +36,9 @@ export class FusedAdam {
     this.options = { ...options };
     this.sizes = variables.map((v) => v.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([total]), false);
-    this.v = tf.variable(tf.zeros([total]), false);
+    // tidy frees the zeros the variables were made from (a variable holds its own reference)
+    this.m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
     registerAdamStepKernel();
   }
 
