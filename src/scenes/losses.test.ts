@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++)
+    expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]!)));
+};
+
+describe('maskedSoftmaxCrossEntropy', () => {
+  const logits = tf.tensor4d([2, 0, -1, 0.5, 0.5, 0.5, -3, 4, 1, 0, 0, 0], [1, 2, 2, 3]);
+  const labels = tf.tensor3d([0, 2, 1, -1], [1, 2, 2], 'int32');
+  const oneHot = tf.oneHot(labels, 3).toFloat();
+  const mask = tf.tensor4d([1, 1, 1, 0], [1, 2, 2, 1]);
+
+  it('is the mean of −log softmax at the label over labelled pixels', () => {
+    const z = [
+      [2, 0, -1],
+      [0.5, 0.5, 0.5],
+      [-3, 4, 1],
+    ];
+    const y = [0, 2, 1];
+    const nll = z.map((row, i) => Math.log(row.reduce((a, v) => a + Math.exp(v), 0)) - row[y[i]!]!);
+    const want = nll.reduce((a, b) => a + b, 0) / 3;
+    expect(maskedSoftmaxCrossEntropy(logits, oneHot, mask).dataSync()[0]).toBeCloseTo(want, 5);
+  });
+
+  it('has the gradient of the same function written with plain ops', () => {
+    const reference = (z: tf.Tensor) => {
+      const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), oneHot), -1, true));
+      return tf.div(tf.sum(tf.mul(nll, mask)), tf.sum(mask));
+    };
+    const ours = tf.grad((z: tf.Tensor) => maskedSoftmaxCrossEntropy(z, oneHot, mask))(logits);
+    const want = tf.grad(reference)(logits);
+    close(ours.dataSync(), want.dataSync(), 1e-5);
+  });
+
+  it('is 0 with a zero gradient when nothing is labelled', () => {
+    const none = tf.zerosLike(mask);
+    expect(maskedSoftmaxCrossEntropy(logits, oneHot, none).dataSync()[0]).toBe(0);
+    const g = tf.grad((z: tf.Tensor) => maskedSoftmaxCrossEntropy(z, oneHot, none))(logits);
+    expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
+  });
+
+  it('rejects a one-hot of the wrong width', () => {
+    expect(() => maskedSoftmaxCrossEntropy(logits, tf.oneHot(labels, 4), mask)).toThrow(
+      /3 logits but one-hot of 4/,
+    );
+  });
+});
+
+describe('maskedL1', () => {
+  it('averages |p − t| over labelled pixels and channels', () => {
+    const p = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 1, 3, 2]);
+    const t = tf.tensor4d([0, 0, 3, 0, 0, 0], [1, 1, 3, 2]);
+    const m = tf.tensor4d([1, 1, 0], [1, 1, 3, 1]);
+    // pixels 0 and 1: |1|+|2|+|0|+|4| = 7 over 2 pixels × 2 channels
+    expect(maskedL1(p, t, m).dataSync()[0]).toBeCloseTo(7 / 4, 6);
+    expect(maskedL1(p, t, tf.zerosLike(m)).dataSync()[0]).toBe(0);
+  });
+});
