@@ -32,6 +32,12 @@ export {
 } from './experiments/seed-toy.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './backend/wasm-kernels.js';
 export { registerLeanGradients, LEAN_GRADIENT_KERNELS } from './backend/lean-gradients.js';
+export {
+  registerConvGradient,
+  dilatedConv2dInputGradient,
+  dilatedConv2dFilterGradient,
+} from './backend/conv-gradient.js';
+export * from './scenes/index.js';
 export * from './plot/specs.js';
 export * from './tabular/index.js';
 export {

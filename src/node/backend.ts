@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerConvGradient } from '../backend/conv-gradient.js';
 import { registerLeanGradients } from '../backend/lean-gradients.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
 
@@ -9,7 +10,8 @@ export type NodeBackend = (typeof NODE_BACKENDS)[number];
 /**
  * Makes `name` the active TF.js backend: `wasm` (the default: XNNPACK with SIMD, plus the training
  * kernels tfjs-backend-wasm 4.22 lacks or runs slowly) or the pure-JS `cpu`, and registers the lean
- * gradients (identical values, fewer kernel launches). Returns the active name.
+ * gradients (identical values, fewer kernel launches) and the Conv2D gradient that supports dilations.
+ * Returns the active name.
  */
 export async function setupBackend(name: string = 'wasm'): Promise<NodeBackend> {
   if (!(NODE_BACKENDS as readonly string[]).includes(name)) {
@@ -17,6 +19,7 @@ export async function setupBackend(name: string = 'wasm'): Promise<NodeBackend> 
   }
   tf.enableProdMode();
   registerLeanGradients();
+  registerConvGradient();
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();

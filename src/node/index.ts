@@ -12,3 +12,18 @@ export {
   type ReportTask,
 } from './report.js';
 export { saveTrainedTable, loadTrainedTable, type WeightingFile } from './tabular-io.js';
+export {
+  runSceneTraining,
+  loadSceneModel,
+  sceneModelFor,
+  trainingScenes,
+  testScenes,
+  type SceneRunResult,
+} from './scenes-run.js';
+export {
+  runSceneExperiment,
+  sceneExperimentConfigs,
+  SCENE_EXPERIMENT_DEFAULTS,
+  type SceneExperimentOptions,
+} from './scenes-experiment.js';
+export { renderSceneGrid, type GridModel } from './scenes-figures.js';

@@ -1,0 +1,64 @@
+export {
+  generateScenes,
+  SCENE_CLASSES,
+  THING_CLASSES,
+  SCENE_PALETTE,
+  IGNORE_LABEL,
+  sceneImageRgba,
+  semanticRgba,
+  inverseDepthRgba,
+  instanceOffsetRgba,
+  instanceIdRgba,
+  type SceneBatch,
+  type SceneClass,
+  type SceneInstance,
+  type SceneOptions,
+} from '../data/synthetic/scenes.js';
+export {
+  buildSceneModel,
+  checkSceneModelOptions,
+  headChannels,
+  orderedTasks,
+  SCENE_OUTPUT_STRIDE,
+  SCENE_TASKS,
+  type SceneModelOptions,
+  type SceneTask,
+} from './model.js';
+export { SceneConv2D, type SceneConv2DArgs } from './conv.js';
+export { FastBatchNorm, batchNormTraining, type FastBatchNormArgs } from './batch-norm.js';
+export { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+export { sceneTensors, disposeSceneTensors, sceneImages, type SceneTensors } from './batches.js';
+export {
+  trainSceneModel,
+  createSceneWeighting,
+  sceneLosses,
+  sceneTaskSpecs,
+  type SceneLogEntry,
+  type SceneTrainOptions,
+  type SceneWeighting,
+} from './train.js';
+export {
+  evaluateSceneModel,
+  predictScenes,
+  type SceneEvaluationOptions,
+  type SceneMetrics,
+  type ScenePrediction,
+} from './evaluate.js';
+export { SemanticConfusion, InstanceVectorError, InverseDepthError } from './metrics.js';
+export {
+  clusterInstanceVotes,
+  InstanceMaskScore,
+  allPointAveragePrecision,
+  type InstanceClusteringOptions,
+  type InstanceMatchResult,
+} from './instances.js';
+export { sceneRunConfigSchema, parseSceneRunConfig, type SceneRunConfig } from './config.js';
+export {
+  summarizeSceneRuns,
+  sceneResultsMarkdown,
+  bestFixed,
+  verdict,
+  meanStd,
+  type SceneConfigSummary,
+  type SceneRunRecord,
+} from './experiment-summary.js';

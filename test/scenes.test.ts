@@ -1,0 +1,134 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+
+const tiny = ['--height', '32', '--width', '64', '--train-scenes', '16', '--test-scenes', '4'];
+
+describe('tfjs-mtl scenes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfjs-mtl-scenes-'));
+  const model = join(dir, 'model');
+
+  it('trains, evaluates and shows a three-task model', () => {
+    const train = runCli(['scenes', 'train', '--steps', '4', '--batch-size', '4', ...tiny, '--out', model]);
+    expect(train.stderr).not.toMatch(/error|warn/i);
+    expect(train.status).toBe(0);
+    expect(train.stdout).toMatch(/semantic {3}mean IoU [\d.]+ %/);
+    expect(train.stdout).toMatch(/instance {3}vector error [\d.]+ px/);
+    expect(train.stdout).toMatch(/depth {6}inverse-depth error [\d.]+ 1\/m/);
+    for (const f of ['model.json', 'weights.bin', 'scene-run.json', 'log.json', 'metrics.json']) {
+      expect(existsSync(join(model, f)), f).toBe(true);
+    }
+    const config = JSON.parse(readFileSync(join(model, 'scene-run.json'), 'utf8')) as Record<string, unknown>;
+    expect(config['steps']).toBe(4);
+    expect(config['weighting']).toBe('uncertainty');
+
+    const evaluated = runCli(['scenes', 'eval', model, '--json']);
+    expect(evaluated.status).toBe(0);
+    const metrics = JSON.parse(evaluated.stdout) as Record<string, Record<string, number>>;
+    // the same test scenes as training's own evaluation
+    expect(metrics).toEqual(JSON.parse(readFileSync(join(model, 'metrics.json'), 'utf8')));
+
+    const png = join(dir, 'show.png');
+    const show = runCli(['scenes', 'show', model, '--scenes', '3', '--out', png]);
+    expect(show.status).toBe(0);
+    const image = decode(readFileSync(png));
+    // input + (truth, prediction) × 3 tasks, 3 scenes, 2 px gaps
+    expect(image.width).toBe(7 * 64 + 6 * 2);
+    expect(image.height).toBe(3 * 32 + 2 * 2);
+  }, 120_000);
+
+  it('trains a fixed-weight subset of the tasks', () => {
+    const out = join(dir, 'fixed');
+    const r = runCli([
+      'scenes',
+      'train',
+      '--tasks',
+      'semantic,depth',
+      '--weights',
+      '0.3,0.7',
+      '--steps',
+      '2',
+      ...tiny,
+      '--batch-size',
+      '4',
+      '--out',
+      out,
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/instance/);
+    const log = JSON.parse(readFileSync(join(out, 'log.json'), 'utf8')) as { log: { weights: number[] }[] };
+    expect(log.log.at(-1)!.weights).toEqual([0.3, 0.7]);
+  }, 60_000);
+
+  it('names the flag or config path of bad input, without a stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['scenes', 'train', '--tasks', 'semantic,colour'],
+        /command line: tasks\[1\]: Invalid option: expected one of "semantic"\|"instance"\|"depth"/,
+      ],
+      [['scenes', 'train', '--weights', '1,2'], /command line: weights: 2 weights for 3 tasks/],
+      [['scenes', 'train', '--height', '30'], /command line: height: must be a multiple of 4/],
+      [['scenes', 'train', '--steps', '0'], /--steps/],
+      [
+        ['scenes', 'train', '--weighting', 'uncertainty', '--weights', '1,1,1'],
+        /weights are only used with weighting 'fixed'/,
+      ],
+      [['scenes', 'train', '--config', join(dir, 'missing.json')], /--config: cannot read/],
+      [['scenes', 'eval', join(dir, 'nothing-here')], /nothing-here/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+    }
+  }, 60_000);
+
+  it('runs the experiment end to end (smoke size) and resumes from cached runs', () => {
+    const out = join(dir, 'experiment');
+    const args = [
+      'scenes',
+      'experiment',
+      '--out',
+      out,
+      '--steps',
+      '2',
+      '--seeds',
+      '1',
+      '--train-scenes',
+      '8',
+      '--test-scenes',
+      '2',
+      '--height',
+      '32',
+      '--width',
+      '64',
+    ];
+    const first = runCli(args);
+    expect(first.stderr).toMatch(/\[16\/16\] done/);
+    expect(first.status).toBe(0);
+    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    for (const row of [
+      'semantic only',
+      'instance only',
+      'depth only',
+      'unweighted sum',
+      'fixed 0.89/0.01/0.1',
+      'learned, all three',
+      'learned, semantic + depth',
+    ]) {
+      expect(md, row).toContain(`| ${row} |`);
+    }
+    expect(md).toContain('## Verdict');
+    for (const f of ['results.json', 'sweep.png', 'sigma.png', 'qualitative.png'])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(16);
+    const again = runCli(args);
+    expect(again.status).toBe(0);
+    expect(again.stderr.match(/cached/g)).toHaveLength(16);
+    expect(again.stderr).not.toMatch(/started/);
+  }, 120_000);
+});
