@@ -35,9 +35,9 @@ describe('tfjs-mtl scenes', () => {
     const show = runCli(['scenes', 'show', model, '--scenes', '3', '--out', png]);
     expect(show.status).toBe(0);
     const image = decode(readFileSync(png));
-    // input + (truth, prediction) × 3 tasks, 3 scenes, 2 px gaps
-    expect(image.width).toBe(7 * 64 + 6 * 2);
-    expect(image.height).toBe(3 * 32 + 2 * 2);
+    // input + (truth, prediction) × 3 tasks, 3 scenes, 2 px gaps, all ×2, under a 28 px header
+    expect(image.width).toBe(2 * (7 * 64 + 6 * 2));
+    expect(image.height).toBe(28 + 2 * (3 * 32 + 2 * 2));
   }, 120_000);
 
   it('trains a fixed-weight subset of the tasks', () => {

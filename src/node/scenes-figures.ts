@@ -1,4 +1,5 @@
 /** Figures of the scene system: a qualitative grid (PNG) and the experiment's plots. Node-only. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { encode } from 'fast-png';
@@ -14,7 +15,7 @@ import { predictScenes, type ScenePrediction } from '../scenes/evaluate.js';
 import type { SceneConfigInfo, SceneConfigSummary, SceneRunRecord } from '../scenes/experiment-summary.js';
 import { orderedTasks, type SceneTask } from '../scenes/model.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { writePlot } from './render.js';
+import { svgToPng, writePlot } from './render.js';
 import { loadSceneModel, testScenes } from './scenes-run.js';
 import { setupBackend } from './backend.js';
 
@@ -29,6 +30,9 @@ interface Tile {
 }
 
 const GAP = 2;
+/** Tiles are drawn this many times their pixel size, under a header row of column labels. */
+const GRID_SCALE = 2;
+const HEADER = 28;
 
 /** Colour scales shared by truth and prediction so they compare. */
 function scales(data: SceneBatch): { depthMax: number; offsetMax: number } {
@@ -41,7 +45,7 @@ function scales(data: SceneBatch): { depthMax: number; offsetMax: number } {
 
 /**
  * Writes a PNG grid: one row per scene; columns input, then for each task the truth followed by each
- * model's prediction (black where the model has no such head).
+ * model's prediction (black where the model has no such head), each column labelled.
  */
 export async function renderSceneGrid(
   path: string,
@@ -90,19 +94,48 @@ export async function renderSceneGrid(
     }
     return row;
   });
+  const labels = ['input'];
+  for (const task of tasks) {
+    labels.push(`${task}: truth`);
+    for (const m of models) labels.push(`${task}: ${m.label}`);
+  }
   const cols = rows[0]?.length ?? 0;
-  const width = cols * W + (cols - 1) * GAP;
-  const height = rows.length * H + (rows.length - 1) * GAP;
-  const out = new Uint8ClampedArray(width * height * 4).fill(255);
+  const S = GRID_SCALE;
+  const width = S * (cols * W + (cols - 1) * GAP);
+  const height = S * (rows.length * H + (rows.length - 1) * GAP);
+  const body = new Uint8ClampedArray(width * height * 4).fill(255);
   rows.forEach((row, r) =>
     row.forEach((tile, c) => {
-      for (let y = 0; y < H; y++) {
-        const dst = ((r * (H + GAP) + y) * width + c * (W + GAP)) * 4;
-        out.set(tile.rgba.subarray(y * W * 4, (y + 1) * W * 4), dst);
+      // nearest-neighbour upscaling: the pixels are the data
+      for (let y = 0; y < H * S; y++) {
+        const src = Math.floor(y / S) * W * 4;
+        let dst = ((S * r * (H + GAP) + y) * width + S * c * (W + GAP)) * 4;
+        for (let x = 0; x < W * S; x++, dst += 4) {
+          const k = src + Math.floor(x / S) * 4;
+          body[dst] = tile.rgba[k]!;
+          body[dst + 1] = tile.rgba[k + 1]!;
+          body[dst + 2] = tile.rgba[k + 2]!;
+          body[dst + 3] = tile.rgba[k + 3]!;
+        }
       }
     }),
   );
-  await writeFileAtomic(path, encode({ width, height, data: out, channels: 4, depth: 8 }));
+  const png = encode({ width, height, data: body, channels: 4, depth: 8 });
+  const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const texts = labels
+    .slice(0, cols)
+    .map(
+      (label, c) =>
+        `<text x="${S * c * (W + GAP) + (S * W) / 2}" y="${HEADER - 9}" text-anchor="middle">${escape(label)}</text>`,
+    )
+    .join('');
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + HEADER}">` +
+    `<rect width="100%" height="100%" fill="white"/>` +
+    `<g font-family="DejaVu Sans" font-size="13" fill="#222">${texts}</g>` +
+    `<image x="0" y="${HEADER}" width="${width}" height="${height}" image-rendering="pixelated" ` +
+    `href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/></svg>`;
+  await writeFileAtomic(path, svgToPng(svg, { scale: 1 }));
 }
 
 const TASK_NAMES: Record<SceneTask, string> = { semantic: 'semantic', instance: 'instance', depth: 'depth' };
@@ -224,9 +257,14 @@ export async function writeSceneFigures(
     await writePlot(sigmaTrajectoriesSpec(configs, records), join(out, 'sigma'));
     figures['learned σ² during training'] = 'sigma.png';
   }
+  // Run folders may keep only their metrics (the experiment commits the weights of these two alone).
   const gridRuns = ['unweighted', 'learned-all']
     .map((id) => records.find((r) => r.configId === id && r.seed === 0))
-    .filter((r): r is SceneRunRecord => r !== undefined);
+    .filter((r): r is SceneRunRecord => r !== undefined && existsSync(join(out, r.dir, 'weights.bin')));
+  const gridTitle =
+    'qualitative: input, then per task the truth, the unweighted sum and learned weights (seed 0)';
+  if (gridRuns.length === 0 && existsSync(join(out, 'qualitative.png')))
+    figures[gridTitle] = 'qualitative.png';
   if (gridRuns.length > 0) {
     await setupBackend(backend);
     const loaded = await Promise.all(gridRuns.map((r) => loadSceneModel(join(out, r.dir))));
@@ -237,8 +275,7 @@ export async function writeSceneFigures(
         data,
         loaded.map((l, i) => ({ label: gridRuns[i]!.configId, model: l.model, tasks: l.tasks })),
       );
-      figures[`qualitative: input; per task truth, ${gridRuns.map((r) => r.configId).join(', ')} (seed 0)`] =
-        'qualitative.png';
+      figures[gridTitle] = 'qualitative.png';
     } finally {
       loaded.forEach((l) => l.model.dispose());
     }
