@@ -1,0 +1,80 @@
+// One tfjs-mtl side of bench/scenes-step.mjs: times steps of the real scene training loop (trainSceneModel,
+// default scene network and config) from the built library; prints one JSON line.
+// Usage: node bench/scenes-step-run.mjs [--steps 30] [--warmup 5] [--backend wasm] [--scenes 64]
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { setupBackend } from '../dist/node/backend.js';
+import { registerConvGradient } from '../dist/backend/conv-gradient.js';
+import { generateScenes, SCENE_CLASSES } from '../dist/data/synthetic/scenes.js';
+import { sceneRunConfigSchema } from '../dist/scenes/config.js';
+import { orderedTasks } from '../dist/scenes/model.js';
+import { createSceneWeighting, trainSceneModel } from '../dist/scenes/train.js';
+import { sceneModelFor } from '../dist/node/scenes-run.js';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    backend: { type: 'string', default: 'wasm' },
+    scenes: { type: 'string', default: '64' },
+  },
+});
+const steps = Number(values.steps);
+const warmup = Number(values.warmup);
+
+const backend = await setupBackend(values.backend);
+registerConvGradient();
+const config = sceneRunConfigSchema.parse({});
+const tasks = orderedTasks(config.tasks);
+const data = generateScenes(Number(values.scenes), config.dataSeed, {
+  height: config.height,
+  width: config.width,
+});
+const model = sceneModelFor(config);
+const strategy = createSceneWeighting(tasks, { kind: 'uncertainty' }, config.sigmaLr);
+const params = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+
+// logEvery 1: onLog runs after every step, once its losses are read back (so the step is finished)
+const stamps = [];
+let last;
+const t0 = performance.now();
+await trainSceneModel(
+  model,
+  tasks,
+  data,
+  SCENE_CLASSES.length,
+  strategy,
+  {
+    steps: warmup + steps,
+    batchSize: config.batchSize,
+    learningRate: config.lr,
+    sigmaLearningRate: config.sigmaLr,
+    seed: config.seed,
+    logEvery: 1,
+  },
+  (entry) => {
+    stamps.push(performance.now());
+    last = entry;
+  },
+);
+const times = stamps.map((t, i) => t - (i === 0 ? t0 : stamps[i - 1])).slice(warmup);
+const sorted = [...times].sort((a, b) => a - b);
+const m = sorted.length >> 1;
+const median = sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+
+console.log(`trainable parameters: ${params} (+ ${strategy.variables.length} log-variances)`);
+console.log(
+  JSON.stringify({
+    impl: `tfjs-mtl/${backend}`,
+    msPerStep: median,
+    params,
+    // tfjs-backend-wasm 4.22 disables its threads under Node (WASM_HAS_MULTITHREAD_SUPPORT)
+    threads: backend === 'wasm' && !(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 1 : null,
+    steps,
+    warmup,
+    batch: config.batchSize,
+    losses: last.losses,
+  }),
+);
+strategy.dispose();
+model.dispose();
