@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { errorBarSpec, lossCurveSpec, sigmaTrajectorySpec } from '../plot/specs.js';
 import {
   comparisonMarkdown,
@@ -15,6 +13,7 @@ import {
 import type { TrainConfig } from '../tabular/config.js';
 import type { History } from '../train/history.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { runCliInChild } from './cli-child.js';
 import { writePlot } from './render.js';
 import { slugify } from './report.js';
 
@@ -50,8 +49,6 @@ interface PlannedRun {
   config: TrainConfig;
 }
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-
 function plan(options: CompareOptions): PlannedRun[] {
   const runs: PlannedRun[] = [];
   const { config } = options;
@@ -74,24 +71,6 @@ function plan(options: CompareOptions): PlannedRun[] {
     }
   }
   return runs;
-}
-
-/** One `tfjs-mtl train` in a child process; resolves with its stderr's last line on failure. */
-function trainInChild(configPath: string, backend: string): Promise<string | null> {
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'train', '--config', configPath, '--quiet', '--backend', backend],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) =>
-      done(code === 0 ? null : stderr.trim().split('\n').at(-1) || `exit code ${code}`),
-    );
-  });
 }
 
 async function readRun(dir: string, run: PlannedRun): Promise<CompareRun> {
@@ -130,7 +109,14 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
       const configPath = join(out, 'configs', `${run.name}.json`);
       await writeFileAtomic(configPath, JSON.stringify({ ...run.config, out: dir }, null, 2) + '\n');
       options.onProgress?.({ run: run.name, state: 'started', done, total: runs.length });
-      const error = await trainInChild(configPath, options.backend);
+      const error = await runCliInChild([
+        'train',
+        '--config',
+        configPath,
+        '--quiet',
+        '--backend',
+        options.backend,
+      ]);
       if (error) failed.push({ run: run.name, error });
       options.onProgress?.({
         run: run.name,

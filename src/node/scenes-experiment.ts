@@ -2,11 +2,9 @@
  * The paper's Table 1 on synthetic scenes: every configuration × seed trained in a child process
  * (`tfjs-mtl scenes train --config`), cached by run folder, then tabulated with figures.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import type { SceneRunConfig } from '../scenes/config.js';
 import type { SceneMetrics } from '../scenes/evaluate.js';
 import type { SceneTask } from '../scenes/model.js';
@@ -18,10 +16,9 @@ import {
   type SceneRunRecord,
 } from '../scenes/experiment-summary.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { runCliInChild } from './cli-child.js';
 import { writeSceneFigures } from './scenes-figures.js';
 import { SCENE_LOG_FILE, SCENE_METRICS_FILE } from './scenes-run.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
 export const SCENE_EXPERIMENT_DEFAULTS = Object.freeze({
   out: 'experiments/scenes',
@@ -143,23 +140,6 @@ export interface SceneExperimentResult {
   markdownPath: string;
 }
 
-function trainInChild(configPath: string, backend: string): Promise<string | null> {
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'scenes', 'train', '--config', configPath, '--quiet', '--backend', backend],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) =>
-      done(code === 0 ? null : stderr.trim().split('\n').at(-1) || `exit code ${code}`),
-    );
-  });
-}
-
 /** Runs (or reuses) every run, then writes results.json, results.md and the figures into `out`. */
 export async function runSceneExperiment(options: SceneExperimentOptions): Promise<SceneExperimentResult> {
   const { out } = options;
@@ -204,7 +184,15 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
       const configPath = join(out, 'configs', `${r.name}.json`);
       await writeFileAtomic(configPath, JSON.stringify(r.run, null, 2) + '\n');
       report?.({ run: r.name, state: 'started', done, total: runs.length });
-      const error = await trainInChild(configPath, options.backend);
+      const error = await runCliInChild([
+        'scenes',
+        'train',
+        '--config',
+        configPath,
+        '--quiet',
+        '--backend',
+        options.backend,
+      ]);
       if (error) failed.push({ run: r.name, error });
       report?.({
         run: r.name,

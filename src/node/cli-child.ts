@@ -1,0 +1,19 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/**
+ * Runs `tfjs-mtl <args>` in a child Node process (one training per process: a fresh TF.js engine, and
+ * parallel jobs on separate cores). Resolves with null on success, else the last line of its stderr.
+ */
+export function runCliInChild(args: readonly string[]): Promise<string | null> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) =>
+      done(code === 0 ? null : stderr.trim().split('\n').at(-1) || `exit code ${code}`),
+    );
+  });
+}
