@@ -243,7 +243,16 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
     JSON.stringify(
       {
         command,
-        settings: { ...options, onProgress: undefined },
+        settings: {
+          steps: options.steps,
+          seeds: options.seeds,
+          jobs: options.jobs,
+          trainScenes: options.trainScenes,
+          testScenes: options.testScenes,
+          height: options.height,
+          width: options.width,
+          backend: options.backend,
+        },
         configs,
         summaries,
         runs: records.map(({ log, ...rest }) => ({ ...rest, finalLog: log.at(-1) })),
