@@ -373,3 +373,43 @@ describe('Identity on wasm shares the buffer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Sum and Mean over leading axes on wasm match cpu', () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[8, 16, 32, 32], [0, 1, 2], false],
+    [[8, 16, 32, 32], [0, 1, 2], true],
+    [[8, 16, 32, 32], [2, 0, 1], false], // order does not matter
+    [[8, 16, 32, 32], [0, 1, 2, 3], false], // everything
+    [[8, 16, 32, 32], [0], true], // 16384 columns: the stock kernel
+    [[16, 8, 4096], [0, 1], true],
+    [[4, 64, 64, 3], [0, 1], false],
+    [[131072], 0, false],
+    [[8, 16, 32, 32], [1, 2], false], // not a leading block: the stock kernel
+    [[8, 16, 32, 32], [-1], true],
+    [[3, 5], [0], false], // small: the stock kernel
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    it(`${shape.join('×')} over ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {
+      await expectSameAsCpu('sum/mean', () => {
+        const x = randn(shape, 7);
+        return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)];
+      });
+    });
+  }
+
+  it('reduces the same data under different splits, and int32', async () => {
+    await expectSameAsCpu('splits', () => {
+      const x = randn([8, 16, 32, 32], 8);
+      return [tf.sum(x, [0, 1, 2]), tf.sum(x), tf.sum(x, 0), tf.mean(x, [0, 1]), tf.sum(x, [0, 1, 2])];
+    });
+    await expectSameAsCpu('int32', () => tf.sum(tf.range(0, 8192, 1, 'int32').reshape([64, 128]), 0));
+  });
+
+  it('keeps the gradient of a batch-norm-like statistic', async () => {
+    await expectSameAsCpu('grad', () =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.sub(x, tf.mean(x, [0, 1, 2])))))(
+        randn([4, 16, 16, 8], 9),
+      ),
+    );
+  });
+});
