@@ -138,5 +138,24 @@ describe('summarizeSceneRuns', () => {
     expect(md).toContain('## Verdict');
     expect(md).toContain('Best fixed weights by mean rank: fixed a.');
     expect(md).toContain('![sweep](sweep.png)');
+    expect(md).not.toContain('not comparable');
+    const withInstanceOnly = sceneResultsMarkdown(
+      summarizeSceneRuns(
+        [
+          ...configs,
+          {
+            id: 'single-instance',
+            label: 'instance only',
+            group: 'single',
+            tasks: ['instance'],
+            weighting: 'fixed',
+            weights: [1],
+          },
+        ],
+        [...records, run('single-instance', 0, { instance: metrics(0, 2, 0).instance! })],
+      ),
+      { command: 'x', steps: 1, seeds: 1, figures: {} },
+    );
+    expect(withInstanceOnly).toContain('true thing pixels');
   });
 });

@@ -198,6 +198,12 @@ export function sceneResultsMarkdown(
   const rows = order.flatMap((g) => summaries.filter((s) => s.config.group === g));
   table(rows);
   lines.push('');
+  if (rows.some((r) => r.config.tasks.includes('instance') && !r.config.tasks.includes('semantic'))) {
+    lines.push(
+      'Models without a semantic head cluster the votes of the true thing pixels, so their instance AP50 is not comparable with the others (which must also find the things).',
+    );
+    lines.push('');
+  }
   const learned = summaries.find((s) => s.config.id === 'learned-all');
   const unweighted = summaries.find((s) => s.config.id === 'unweighted');
   const best = bestFixed(summaries);
