@@ -107,19 +107,16 @@ export function dilatedConv2dFilterGradient(
   const { top, left } = info.padInfo;
   const [dh, dw] = dilations;
   return tf.tidy(() => {
-    // Trailing padding that makes the output exactly kh×kw (negative: rows the conv never read).
+    // Trailing padding that makes the output exactly kh×kw. At stride 1 it is the forward pass's own
+    // bottom/right padding (Ho = H + top + bottom − (kh − 1)·d), so never negative.
     const bottom = (kh - 1) * dh + Ho - H - top;
     const right = (kw - 1) * dw + Wo - W - left;
-    const [N, , , Cin] = x.shape;
-    let xT = tf.transpose<tf.Tensor4D>(x, [3, 1, 2, 0]);
-    if (bottom < 0 || right < 0) {
-      xT = tf.slice(xT, [0, 0, 0, 0], [Cin, H + Math.min(bottom, 0), W + Math.min(right, 0), N]);
-    }
+    const xT = tf.transpose<tf.Tensor4D>(x, [3, 1, 2, 0]);
     const dyT = tf.transpose<tf.Tensor4D>(dy, [1, 2, 0, 3]);
     const padding: tf.backend_util.ExplicitPadding = [
       [0, 0],
-      [top, Math.max(bottom, 0)],
-      [left, Math.max(right, 0)],
+      [top, bottom],
+      [left, right],
       [0, 0],
     ];
     return tf.transpose(tf.conv2d(xT, dyT, [dh, dw], padding, 'NHWC', 1), [1, 2, 0, 3]);
