@@ -6,63 +6,18 @@ import {
   dilatedConv2dInputGradient,
   registerConvGradient,
 } from './conv-gradient.js';
+import {
+  expectClose,
+  expectSameAsCpu,
+  randn,
+  rng,
+  runOn,
+  type Producer,
+} from '../../test/backend-compare.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
-type Backend = 'cpu' | 'wasm';
-type Producer = () => tf.Tensor | tf.Tensor[];
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
 type Padding = 'same' | 'valid' | number | ExplicitPad;
-
-/** mulberry32: deterministic shapes/configs for the randomized cases. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const randn = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
-
-async function runOn(backend: Backend, produce: Producer): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(produce);
-  const outs = Array.isArray(out) ? out : [out];
-  const values: Float32Array[] = [];
-  for (const t of outs) {
-    values.push((await t.data()) as Float32Array);
-    t.dispose();
-  }
-  return values;
-}
-
-/** max|got−want| ≤ tol·max(1, max|want|), per output. */
-function expectClose(label: string, got: ArrayLike<number>[], want: ArrayLike<number>[], tol: number): void {
-  expect(got.length, label).toBe(want.length);
-  want.forEach((w, k) => {
-    const g = got[k];
-    expect(g?.length, `${label} output ${k} size`).toBe(w.length);
-    let maxAbs = 0;
-    let maxDiff = 0;
-    for (let i = 0; i < w.length; i++) {
-      const v = w[i]!;
-      maxAbs = Math.max(maxAbs, Math.abs(v));
-      const d = Math.abs(v - (g?.[i] ?? NaN));
-      maxDiff = Number.isNaN(d) ? Infinity : Math.max(maxDiff, d);
-    }
-    expect(maxDiff, `${label} output ${k}`).toBeLessThanOrEqual(tol * Math.max(1, maxAbs));
-  });
-}
-
-/** Runs `produce` on cpu and wasm and requires max|wasm−cpu| ≤ 1e-4·max(1, max|cpu|). */
-async function expectSameAsCpu(label: string, produce: Producer): Promise<void> {
-  const want = await runOn('cpu', produce);
-  const got = await runOn('wasm', produce);
-  expectClose(label, got, want, 1e-4);
-}
 
 /** The same-shaped upstream gradient r: the loss is sum(y · r), so ∂loss/∂y = r. */
 const weighted = (y: tf.Tensor, seed: number): tf.Scalar => tf.sum(tf.mul(y, randn(y.shape, seed)));
@@ -120,6 +75,7 @@ async function kernelNames(f: () => tf.TensorContainer): Promise<string[]> {
 }
 
 beforeAll(async () => {
+  tf.enableProdMode(); // no Node banner in the test output
   registerConvGradient();
   registerWasmTrainingKernels();
   await tf.setBackend('cpu');

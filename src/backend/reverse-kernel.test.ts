@@ -1,22 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../../test/backend-compare.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 type Backend = 'cpu' | 'wasm';
 type DType = 'float32' | 'int32' | 'bool';
-
-/** mulberry32: deterministic tensor contents. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Distinct values so any misplaced element shows. */
 function values(n: number, dtype: DType, seed: number): number[] {

@@ -1,56 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectSameAsCpu, randn, rng, type Producer } from '../../test/backend-compare.js';
 import { WASM_TRAINING_KERNELS, registerWasmTrainingKernels } from './wasm-kernels.js';
 
-type Backend = 'cpu' | 'wasm';
-type Producer = () => tf.Tensor | tf.Tensor[];
 type Padding =
   'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-/** mulberry32: deterministic shapes/configs for the randomized cases. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const randn = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
-
-async function runOn(backend: Backend, produce: Producer): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(produce);
-  const outs = Array.isArray(out) ? out : [out];
-  const values: Float32Array[] = [];
-  for (const t of outs) {
-    values.push((await t.data()) as Float32Array);
-    t.dispose();
-  }
-  return values;
-}
-
-/** Runs `produce` on cpu and wasm and requires max|wasm−cpu| ≤ 1e-4·max(1, max|cpu|). */
-async function expectSameAsCpu(label: string, produce: Producer): Promise<void> {
-  const want = await runOn('cpu', produce);
-  const got = await runOn('wasm', produce);
-  expect(got.length, label).toBe(want.length);
-  want.forEach((w, k) => {
-    const g = got[k];
-    expect(g?.length, `${label} output ${k} size`).toBe(w.length);
-    let maxAbs = 0;
-    let maxDiff = 0;
-    w.forEach((v, i) => {
-      maxAbs = Math.max(maxAbs, Math.abs(v));
-      maxDiff = Math.max(maxDiff, Math.abs(v - (g?.[i] ?? NaN)));
-    });
-    expect(maxDiff, `${label} output ${k}`).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs));
-  });
-}
 
 const transposed = (shape: number[], t: boolean): number[] =>
   t ? [...shape.slice(0, -2), shape.at(-1) ?? 0, shape.at(-2) ?? 0] : shape;

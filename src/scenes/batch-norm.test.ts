@@ -2,28 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
+import { expectClose, randn } from '../../test/backend-compare.js';
 import { batchNormTraining, FastBatchNorm } from './batch-norm.js';
-
-const randn = (shape: number[], seed: number, mean = 0, std = 1): tf.Tensor =>
-  tf.randomNormal(shape, mean, std, 'float32', seed);
-
-/** max|got−want| ≤ tol·max(1, max|want|), per pair. */
-function expectClose(label: string, got: ArrayLike<number>[], want: ArrayLike<number>[], tol: number): void {
-  expect(got.length, label).toBe(want.length);
-  want.forEach((w, k) => {
-    const g = got[k];
-    expect(g?.length, `${label} output ${k} size`).toBe(w.length);
-    let maxAbs = 0;
-    let maxDiff = 0;
-    for (let i = 0; i < w.length; i++) {
-      const v = w[i]!;
-      maxAbs = Math.max(maxAbs, Math.abs(v));
-      const d = Math.abs(v - (g?.[i] ?? NaN));
-      maxDiff = Number.isNaN(d) ? Infinity : Math.max(maxDiff, d);
-    }
-    expect(maxDiff, `${label} output ${k}`).toBeLessThanOrEqual(tol * Math.max(1, maxAbs));
-  });
-}
 
 async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
   const out = await Promise.all(ts.map((t) => t.data() as Promise<Float32Array>));
