@@ -229,7 +229,7 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
   const command =
     `tfjs-mtl scenes experiment --out ${relative(process.cwd(), out) || '.'} --steps ${options.steps} --seeds ${options.seeds}` +
     ` --train-scenes ${options.trainScenes} --test-scenes ${options.testScenes} --height ${options.height} --width ${options.width}`;
-  const figures = await writeSceneFigures(out, configs, summaries, records);
+  const figures = await writeSceneFigures(out, configs, summaries, records, options.backend);
   const markdown = sceneResultsMarkdown(summaries, {
     command,
     steps: options.steps,
