@@ -3,7 +3,11 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { setupBackend } from '../node/backend.js';
-import { runSceneExperiment, SCENE_EXPERIMENT_DEFAULTS } from '../node/scenes-experiment.js';
+import {
+  runSceneExperiment,
+  SCENE_EXPERIMENT_DEFAULTS,
+  type SceneExperimentOptions,
+} from '../node/scenes-experiment.js';
 import { renderSceneGrid } from '../node/scenes-figures.js';
 import { loadSceneModel, runSceneTraining, testScenes } from '../node/scenes-run.js';
 import { parseSceneRunConfig, type SceneRunConfig } from '../scenes/config.js';
@@ -205,18 +209,7 @@ function showSubcommand(): Command {
     });
 }
 
-interface SceneExperimentFlags {
-  out: string;
-  steps: number;
-  seeds: number;
-  jobs: number;
-  trainScenes: number;
-  testScenes: number;
-  height: number;
-  width: number;
-  backend: string;
-  quiet?: boolean;
-}
+type SceneExperimentFlags = Omit<SceneExperimentOptions, 'onProgress'> & { quiet?: boolean };
 
 function experimentSubcommand(): Command {
   const d = SCENE_EXPERIMENT_DEFAULTS;
@@ -235,17 +228,10 @@ function experimentSubcommand(): Command {
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--quiet', 'no progress output')
     .action(async (flags: SceneExperimentFlags) => {
-      const quiet = flags.quiet ?? false;
+      const { quiet = false, ...options } = flags;
       const result = await runSceneExperiment({
-        out: resolve(flags.out),
-        steps: flags.steps,
-        seeds: flags.seeds,
-        jobs: flags.jobs,
-        trainScenes: flags.trainScenes,
-        testScenes: flags.testScenes,
-        height: flags.height,
-        width: flags.width,
-        backend: flags.backend,
+        ...options,
+        out: resolve(options.out),
         onProgress: quiet
           ? undefined
           : (p) =>
