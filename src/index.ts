@@ -11,9 +11,20 @@ export type {
   EarlyStoppingOptions,
   Evaluation,
   FitOptions,
+  FitDatasetOptions,
+  TrainingLoopOptions,
   TrainerOptions,
   TrainingData,
 } from './train/trainer.js';
+export {
+  polyDecay,
+  openBatches,
+  disposeBatch,
+  type BatchStream,
+  type BatchIterator,
+  type DatasetBatch,
+  type LearningRateSchedule,
+} from './train/batches.js';
 export { FusedAdam, type FusedAdamOptions } from './train/fused-adam.js';
 export type { EpochEvent, PerTask, SplitMetrics, StepEvent, TrainCallbacks } from './train/events.js';
 export { historySeries, type History } from './train/history.js';

@@ -8,7 +8,15 @@ import {
 } from '../weighting/strategy.js';
 import { headChains, parameterRoles, representationLayer, type ParameterRoles } from './parameter-roles.js';
 import type { EpochEvent, PerTask, SplitMetrics, TrainCallbacks } from './events.js';
-import { createBatcher, type Batcher } from './batcher.js';
+import { createBatcher } from './batcher.js';
+import {
+  disposeBatch,
+  openBatches,
+  type BatchIterator,
+  type BatchStream,
+  type LearningRateSchedule,
+  type TrainingData,
+} from './batches.js';
 import { FusedAdam } from './fused-adam.js';
 import type { History } from './history.js';
 
@@ -34,15 +42,6 @@ export interface TrainerOptions {
   weightDecay?: number;
 }
 
-/** Inputs and per-task targets, all with the same first (sample) dimension. */
-export interface TrainingData {
-  x: tf.Tensor;
-  /** One tensor per task, in task order. */
-  targets: readonly tf.Tensor[];
-  /** Optional per-task masks [N] (1 = labelled, 0 = label missing); undefined means all labelled. */
-  masks?: readonly (tf.Tensor | undefined)[];
-}
-
 export interface EarlyStoppingOptions {
   /** Epochs without improvement of the validation loss before stopping. */
   patience: number;
@@ -59,8 +58,31 @@ export interface EarlyStoppingOptions {
   monitor?: 'tasks' | 'weighted';
 }
 
-export interface FitOptions extends TrainCallbacks {
+export type { TrainingData } from './batches.js';
+
+/** What `fit` and `fitDataset` share. */
+export interface TrainingLoopOptions extends TrainCallbacks {
   epochs: number;
+  /** Compute metrics every this many epochs (over the whole training set for `fit`, and the validation set); 0 = never. Default 1. */
+  metricsEvery?: number;
+  /** Stop when the validation loss stops improving (needs validation data). */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Stops training after the current step. */
+  signal?: AbortSignal;
+  /** In a browser: yield to the event loop at least this often (ms) so the page stays responsive. */
+  yieldEveryMs?: number;
+  /**
+   * The model weights' learning rate per step (e.g. `polyDecay(totalSteps)`); the strategy's variables keep
+   * their own rate when the strategy sets one. Default: constant `optimizer.learningRate`.
+   */
+  learningRateSchedule?: LearningRateSchedule;
+  /** Stop after this many optimiser steps in this call (the epoch then ends early). */
+  maxSteps?: number;
+  /** Rows per forward pass when evaluating in-memory data; default 4096. */
+  evalBatchSize?: number;
+}
+
+export interface FitOptions extends TrainingLoopOptions {
   /** Default 32. */
   batchSize?: number;
   /** Reshuffle the training samples every epoch; default true. */
@@ -70,16 +92,16 @@ export interface FitOptions extends TrainCallbacks {
   /** Fraction of the samples held out for validation (seeded random split); default 0. */
   validationSplit?: number;
   validationData?: TrainingData;
-  /** Compute metrics over the whole training (and validation) set every this many epochs; 0 = never. Default 1. */
-  metricsEvery?: number;
-  /** Rows per forward pass when evaluating; default 4096. */
-  evalBatchSize?: number;
-  /** Stop when the validation loss stops improving (needs validation data). */
-  earlyStopping?: EarlyStoppingOptions;
-  /** Stops training after the current step. */
-  signal?: AbortSignal;
-  /** In a browser: yield to the event loop at least this often (ms) so the page stays responsive. */
-  yieldEveryMs?: number;
+}
+
+export interface FitDatasetOptions extends TrainingLoopOptions {
+  /**
+   * Batches per epoch. Set: one iterator runs on across epochs (for endless streams) and training ends
+   * early if it runs dry. Unset: every epoch opens a new iterator and runs it to its end.
+   */
+  batchesPerEpoch?: number;
+  /** Validation batches streamed (a Dataset or iterable, re-opened each time) or in-memory data. */
+  validationData?: TrainingData | BatchStream;
 }
 
 export interface Evaluation {
@@ -116,6 +138,8 @@ export class Trainer {
   private readonly modelOptimizer: FusedAdam;
   private readonly strategyOptimizer: FusedAdam | null;
   private readonly learningRate: number;
+  /** The model weights' rate at the last step (the schedule's, else `learningRate`). */
+  private currentLearningRate: number;
   private readonly weightDecay: number;
   private readonly modelVars: tf.Variable[];
   private readonly strategyVars: tf.Variable[];
@@ -139,6 +163,7 @@ export class Trainer {
     }
     const adam = options.optimizer ?? {};
     this.learningRate = adam.learningRate ?? 1e-3;
+    this.currentLearningRate = this.learningRate;
     if (!(this.learningRate > 0))
       throw new RangeError(`optimizer.learningRate must be > 0, got ${this.learningRate}`);
     this.weightDecay = options.weightDecay ?? 0;
@@ -191,32 +216,69 @@ export class Trainer {
     return out;
   }
 
-  /** Weighted loss, per-task losses and metrics over a whole data set. */
+  /** Weighted loss, per-task losses and metrics over a whole data set, in chunks of `batchSize` rows. */
   evaluate(data: TrainingData, batchSize = 4096): Evaluation {
     this.checkData('data', data);
     const n = data.x.shape[0];
     const sums = this.tasks.map((t) => new Float64Array(1 + t.metricSumNames.length));
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
-      const chunk = tf.tidy(() => {
-        const outs = this.forward(sliceRows(data.x, start, size), false);
-        return this.tasks.map((task, t) => {
-          const target = sliceRows(data.targets[t]!, start, size);
-          const m = data.masks?.[t];
-          const mask = m === undefined ? undefined : sliceRows(m, start, size);
-          const lossValues = task.sampleLoss(outs[t]!, target);
-          const lossSum =
-            mask === undefined ? tf.sum(lossValues) : tf.sum(tf.mul(lossValues, tf.reshape(mask, [-1])));
-          return tf.concat([tf.reshape(lossSum, [1]), task.metricSums(outs[t]!, target, mask)]);
-        });
-      });
-      chunk.forEach((c, t) => {
-        const v = c.dataSync();
-        const s = sums[t]!;
-        for (let k = 0; k < s.length; k++) s[k]! += v[k]!;
-        c.dispose();
+      this.addEvaluationSums(sums, {
+        x: sliceRows(data.x, start, size),
+        targets: data.targets.map((t) => sliceRows(t, start, size)),
+        masks: data.masks?.map((m) => (m === undefined ? undefined : sliceRows(m, start, size))),
       });
     }
+    return this.evaluationFromSums(sums);
+  }
+
+  /**
+   * `evaluate` over streamed batches (a Dataset or iterable, opened afresh): the sums of every batch
+   * are added up, so the result is exact over the whole stream. Each batch is disposed after use.
+   */
+  async evaluateDataset(stream: BatchStream): Promise<Evaluation> {
+    const sums = this.tasks.map((t) => new Float64Array(1 + t.metricSumNames.length));
+    const it = await openBatches(stream, 'validationData');
+    let count = 0;
+    try {
+      for (let b = await it.next(); b !== undefined; b = await it.next()) {
+        try {
+          this.checkData(`validation batch ${count + 1}`, b);
+          this.addEvaluationSums(sums, b);
+        } finally {
+          disposeBatch(b);
+        }
+        count++;
+      }
+    } finally {
+      await it.close();
+    }
+    if (count === 0) throw new TrainingDataError('validationData yielded no batches');
+    return this.evaluationFromSums(sums);
+  }
+
+  /** Adds one chunk's [Σ loss, metric sums…] per task into `sums` (slices of the chunk are freed here). */
+  private addEvaluationSums(sums: Float64Array[], chunk: TrainingData): void {
+    const rows = tf.tidy(() => {
+      const outs = this.forward(chunk.x, false);
+      return this.tasks.map((task, t) => {
+        const target = chunk.targets[t]!;
+        const mask = chunk.masks?.[t];
+        const lossValues = task.sampleLoss(outs[t]!, target);
+        const lossSum =
+          mask === undefined ? tf.sum(lossValues) : tf.sum(tf.mul(lossValues, tf.reshape(mask, [-1])));
+        return tf.concat([tf.reshape(lossSum, [1]), task.metricSums(outs[t]!, target, mask)]);
+      });
+    });
+    rows.forEach((c, t) => {
+      const v = c.dataSync();
+      const s = sums[t]!;
+      for (let k = 0; k < s.length; k++) s[k]! += v[k]!;
+      c.dispose();
+    });
+  }
+
+  private evaluationFromSums(sums: Float64Array[]): Evaluation {
     const taskLosses: PerTask<number> = {};
     const metrics: SplitMetrics = {};
     const lossValues: number[] = [];
@@ -237,14 +299,10 @@ export class Trainer {
     return { loss: total, taskLosses, metrics };
   }
 
-  /** Trains for `options.epochs` epochs; resolves with the history. */
+  /** Trains for `options.epochs` epochs on in-memory data; resolves with the history. */
   async fit(data: TrainingData, options: FitOptions): Promise<History> {
     this.checkData('data', data);
-    const epochs = positiveInt('epochs', options.epochs);
     const batchSize = positiveInt('batchSize', options.batchSize ?? 32);
-    const metricsEvery = options.metricsEvery ?? 1;
-    if (!Number.isInteger(metricsEvery) || metricsEvery < 0)
-      throw new RangeError(`metricsEvery must be an integer ≥ 0, got ${metricsEvery}`);
     const split = options.validationSplit ?? 0;
     if (!(split >= 0 && split < 1)) throw new RangeError(`validationSplit must be in [0, 1), got ${split}`);
     if (split > 0 && options.validationData)
@@ -279,68 +337,187 @@ export class Trainer {
       train = pick(perm.slice(0, n - nVal));
       validation = pick(perm.slice(n - nVal));
     }
+    const nTrain = train.x.shape[0];
+    const batcher = createBatcher(this.batchSources(train));
+    const masked = this.tasks.map((_, t) => train.masks?.[t] !== undefined);
+    const T = this.tasks.length;
+    const val = validation;
+    try {
+      return await this.loop(options, {
+        epoch: async () => {
+          // one permutation per epoch, drawn when the epoch starts
+          const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
+          let start = 0;
+          return {
+            next: async () => {
+              if (start >= nTrain) return undefined;
+              const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
+              start += batchSize;
+              const [x, ...rest] = batcher.batch(idx);
+              let k = T;
+              return {
+                x: x!,
+                targets: rest.slice(0, T),
+                masks: masked.map((has) => (has ? rest[k++] : undefined)),
+              };
+            },
+            close: async () => undefined,
+          };
+        },
+        evaluate: async (wantMetrics) => ({
+          ...(wantMetrics ? { train: this.evaluate(train, options.evalBatchSize) } : {}),
+          ...(val ? { validation: this.evaluate(val, options.evalBatchSize) } : {}),
+        }),
+        hasValidation: val !== undefined,
+        checkBatches: false,
+      });
+    } finally {
+      batcher.dispose();
+      owned.forEach((t) => t.dispose());
+    }
+  }
+
+  /**
+   * Trains on streamed batches — `LayersModel.fitDataset`'s convention: `stream` is a `tf.data.Dataset`
+   * (or any async iterable) of `{ x, targets, masks? }` batches; every batch is disposed after its step,
+   * so a stream of any length trains in flat memory. Resolves with the history.
+   */
+  async fitDataset(stream: BatchStream, options: FitDatasetOptions): Promise<History> {
+    const perEpoch = options.batchesPerEpoch;
+    if (perEpoch !== undefined) positiveInt('batchesPerEpoch', perEpoch);
+    const validation = options.validationData;
+    const inMemory = validation !== undefined && isTrainingData(validation);
+    if (inMemory) this.checkData('validationData', validation);
+    let shared: BatchIterator | undefined;
+    let exhausted = false;
+    try {
+      return await this.loop(options, {
+        epoch: async () => {
+          if (perEpoch === undefined) return openBatches(stream);
+          shared ??= await openBatches(stream);
+          const it = shared;
+          let taken = 0;
+          return {
+            next: async () => {
+              if (taken >= perEpoch) return undefined;
+              const b = await it.next();
+              if (b === undefined) exhausted = true;
+              else taken++;
+              return b;
+            },
+            close: async () => undefined,
+          };
+        },
+        evaluate: async () =>
+          validation === undefined
+            ? {}
+            : {
+                validation: inMemory
+                  ? this.evaluate(validation, options.evalBatchSize)
+                  : await this.evaluateDataset(validation),
+              },
+        hasValidation: validation !== undefined,
+        checkBatches: true,
+        exhausted: () => exhausted,
+      });
+    } finally {
+      await shared?.close();
+    }
+  }
+
+  /**
+   * The training loop of `fit` and `fitDataset`: epochs of batches from `source.epoch()`, one step per
+   * batch (the batch is disposed after it), then the epoch's event, metrics, validation and early
+   * stopping.
+   */
+  private async loop(options: TrainingLoopOptions, source: LoopSource): Promise<History> {
+    const epochs = positiveInt('epochs', options.epochs);
+    const metricsEvery = options.metricsEvery ?? 1;
+    if (!Number.isInteger(metricsEvery) || metricsEvery < 0)
+      throw new RangeError(`metricsEvery must be an integer ≥ 0, got ${metricsEvery}`);
+    const maxSteps = options.maxSteps;
+    if (maxSteps !== undefined) positiveInt('maxSteps', maxSteps);
     const stopping = options.earlyStopping;
-    if (stopping && !validation) throw new Error('earlyStopping needs validationSplit or validationData');
+    if (stopping && !source.hasValidation)
+      throw new Error('earlyStopping needs validationSplit or validationData');
     if (stopping) positiveInt('earlyStopping.patience', stopping.patience);
+    const schedule = options.learningRateSchedule;
 
     const history: History = {
       tasks: this.tasks.map((t) => t.name),
       strategy: this.weighting.name,
       epochs: [],
     };
-    const nTrain = train.x.shape[0];
-    const batcher = createBatcher(this.batchSources(train));
-    const masked = this.tasks.map((_, t) => train.masks?.[t] !== undefined);
     const started = performance.now();
+    const firstStep = this.stepCount;
     let lastYield = started;
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
     let firstValidation: PerTask<number> | undefined;
+    const stepsLeft = () => maxSteps === undefined || this.stepCount - firstStep < maxSteps;
     try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
-        const stepLosses: tf.Scalar[] = [];
-        let batches = 0;
-        for (let start = 0; start < nTrain; start += batchSize) {
-          if (options.signal?.aborted) break;
-          const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
-          const losses = this.trainStep(batcher, idx, masked);
-          if (options.onStep) this.emitStep(options, epoch, losses);
-          stepLosses.push(...losses);
-          batches++;
-          if (options.yieldEveryMs !== undefined && performance.now() - lastYield >= options.yieldEveryMs) {
-            await new Promise((resolve) => setTimeout(resolve, 0));
-            lastYield = performance.now();
+      for (let epoch = 1; epoch <= epochs && stepsLeft(); epoch++) {
+        const losses = new StepLossSums(this.tasks.length);
+        const batches = await source.epoch(epoch);
+        try {
+          while (stepsLeft() && !options.signal?.aborted) {
+            const batch = await batches.next();
+            if (batch === undefined) break;
+            let stepLosses: tf.Scalar[];
+            try {
+              if (source.checkBatches) this.checkData(`batch ${losses.steps + 1} of epoch ${epoch}`, batch);
+              if (schedule) this.setLearningRate(schedule(this.stepCount, this.learningRate));
+              stepLosses = this.trainStep(batch);
+            } finally {
+              disposeBatch(batch);
+            }
+            if (options.onStep) this.emitStep(options, epoch, stepLosses);
+            losses.add(stepLosses);
+            if (options.yieldEveryMs !== undefined && performance.now() - lastYield >= options.yieldEveryMs) {
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              lastYield = performance.now();
+            }
           }
+        } finally {
+          await batches.close();
         }
-        if (stepLosses.length === 0) break; // aborted before the epoch's first step
-        // the epoch's losses are summed once here: no accumulation kernel per step
-        const means = this.epochMeans(stepLosses, batches);
+        if (losses.steps === 0) {
+          losses.dispose();
+          if (!options.signal?.aborted && epoch === 1 && !source.exhausted?.())
+            throw new TrainingDataError('the training data yielded no batches');
+          if (source.exhausted?.()) history.stoppedEarly = stopReason(epoch - 1, best.epoch, 'dataset exhausted');
+          break; // aborted before the epoch's first step, or the stream ran dry
+        }
+        const means = losses.means();
         this.weighting.onEpochEnd?.(means.slice(1));
         if (!Number.isFinite(means[0]!)) {
           const bad = this.tasks.filter((_, t) => !Number.isFinite(means[t + 1]!)).map((t) => `'${t.name}'`);
           throw new TrainingDivergedError(
             `training diverged in epoch ${epoch}: the loss became ${means[0]}` +
               (bad.length ? ` (task ${bad.join(', ')})` : '') +
+              ` by step ${this.stepCount}` +
               '; lower the learning rate or check the targets for extreme values',
           );
         }
         const event = this.epochEvent(epoch, means, started);
-        if (metricsEvery > 0 && (epoch % metricsEvery === 0 || epoch === epochs)) {
-          const trainEval = this.evaluate(train, options.evalBatchSize);
-          event.metrics = { train: trainEval.metrics };
-          if (validation) {
-            const v = this.evaluate(validation, options.evalBatchSize);
-            event.metrics.validation = v.metrics;
-            event.validation = { loss: v.loss, taskLosses: v.taskLosses };
+        const last = epoch === epochs || !stepsLeft();
+        const wantMetrics = metricsEvery > 0 && (epoch % metricsEvery === 0 || last);
+        if (wantMetrics || (stopping && source.hasValidation)) {
+          const evals = await source.evaluate(wantMetrics);
+          if (wantMetrics) {
+            event.metrics = { train: evals.train?.metrics ?? {} };
+            if (evals.validation) event.metrics.validation = evals.validation.metrics;
           }
-        } else if (validation && stopping) {
-          const v = this.evaluate(validation, options.evalBatchSize);
-          event.validation = { loss: v.loss, taskLosses: v.taskLosses };
+          if (evals.validation)
+            event.validation = { loss: evals.validation.loss, taskLosses: evals.validation.taskLosses };
         }
         history.epochs.push(event);
         await options.onEpochEnd?.(event);
         if (options.signal?.aborted) {
-          history.stoppedEarly = { epoch, bestEpoch: best.epoch || epoch, reason: 'aborted' };
+          history.stoppedEarly = stopReason(epoch, best.epoch || epoch, 'aborted');
+          break;
+        }
+        if (source.exhausted?.()) {
+          history.stoppedEarly = stopReason(epoch, best.epoch || epoch, 'dataset exhausted');
           break;
         }
         if (stopping && event.validation) {
@@ -358,20 +535,18 @@ export class Trainer {
               weights: stopping.restoreBest === false ? null : this.snapshot(),
             };
           } else if (epoch - best.epoch >= stopping.patience) {
-            history.stoppedEarly = {
+            history.stoppedEarly = stopReason(
               epoch,
-              bestEpoch: best.epoch,
-              reason: `validation loss did not improve for ${stopping.patience} epochs`,
-            };
+              best.epoch,
+              `validation loss did not improve for ${stopping.patience} epochs`,
+            );
             if (best.weights) this.restore(best.weights);
             break;
           }
         }
       }
     } finally {
-      batcher.dispose();
       best.weights?.forEach((w) => w.dispose());
-      owned.forEach((t) => t.dispose());
     }
     return history;
   }
@@ -387,24 +562,30 @@ export class Trainer {
     return [data.x, ...data.targets, ...masks];
   }
 
-  /** One optimiser step on the rows `idx`; returns [total, loss_1 … loss_T] (caller disposes). */
-  private trainStep(batcher: Batcher, idx: Int32Array, masked: readonly boolean[]): tf.Scalar[] {
+  /** The model weights' learning rate from now on (and the strategy's, where they share an optimiser). */
+  private setLearningRate(lr: number): void {
+    if (!(lr > 0 && Number.isFinite(lr)))
+      throw new RangeError(`learningRateSchedule returned ${lr} at step ${this.stepCount}; it must be > 0`);
+    this.modelOptimizer.setLearningRate(lr);
+    this.currentLearningRate = lr;
+  }
+
+  /** One optimiser step on a batch; returns [total, loss_1 … loss_T] (caller disposes). */
+  private trainStep(batch: TrainingData): tf.Scalar[] {
     let kept: tf.Scalar[] = [];
     tf.tidy(() => {
-      const [xb, ...rest] = batcher.batch(idx);
-      const T = this.tasks.length;
-      const targets = rest.slice(0, T);
-      let next = T;
-      const masks = masked.map((has) => (has ? rest[next++] : undefined));
+      const xb = batch.x;
+      const targets = batch.targets as tf.Tensor[];
+      const masks = this.tasks.map((_, t) => batch.masks?.[t]);
       const modelVars = this.modelVars;
       const strategyVars = this.strategyVars;
       if (isGradientStrategy(this.weighting)) {
-        kept = this.gradientLevelStep(this.weighting, xb!, targets, masks).map((t) => tf.keep(t));
+        kept = this.gradientLevelStep(this.weighting, xb, targets, masks).map((t) => tf.keep(t));
         this.weighting.afterStep?.();
         return;
       }
       const { grads } = tf.variableGrads(() => {
-        const outs = this.forward(xb!, true);
+        const outs = this.forward(xb, true);
         const losses = this.tasks.map((task, t) => task.loss(outs[t]!, targets[t]!, masks[t]));
         const total = this.weighting.combine(losses);
         // survives the gradient's tidy; disposed by the caller
@@ -525,18 +706,11 @@ export class Trainer {
   /** Decoupled weight decay on the model's weights only (never on the strategy's variables). */
   private applyWeightDecay(): void {
     if (this.weightDecay === 0) return;
-    const keep = 1 - this.learningRate * this.weightDecay;
+    const keep = 1 - this.currentLearningRate * this.weightDecay;
     for (const v of this.modelVars) v.assign(tf.mul(v, keep));
   }
 
-  /** Mean over the epoch's steps of [total, loss_1 … loss_T]; disposes the step losses. */
-  private epochMeans(stepLosses: tf.Scalar[], steps: number): number[] {
-    const sums = tf.tidy(() => tf.sum(tf.reshape(tf.stack(stepLosses), [steps, -1]), 0).dataSync());
-    stepLosses.forEach((t) => t.dispose());
-    return Array.from(sums, (v) => v / steps);
-  }
-
-  private emitStep(options: FitOptions, epoch: number, losses: readonly tf.Scalar[]): void {
+  private emitStep(options: TrainingLoopOptions, epoch: number, losses: readonly tf.Scalar[]): void {
     const v = Float64Array.from(losses, (t) => t.dataSync()[0]!);
     const sigmas = this.weighting.sigmas?.();
     options.onStep!({
@@ -581,12 +755,79 @@ export class Trainer {
       }
     });
     data.masks?.forEach((m, i) => {
-      if (m !== undefined && (m.shape[0] !== n || m.size !== n)) {
+      if (m !== undefined && m.shape[0] !== n) {
         throw new TrainingDataError(
-          `${path}.masks[${i}] (task '${this.tasks[i]!.name}') must be [${n}], got [${m.shape.join(', ')}]`,
+          `${path}.masks[${i}] (task '${this.tasks[i]!.name}') must have ${n} rows, got [${m.shape.join(', ')}]`,
         );
       }
     });
+  }
+}
+
+/** What the training loop needs from `fit` or `fitDataset`. */
+interface LoopSource {
+  /** The batches of epoch `epoch` (1-based). */
+  epoch(epoch: number): Promise<BatchIterator>;
+  /** Evaluations after an epoch: the training set's (when metrics are wanted and it can be had), the validation set's. */
+  evaluate(wantMetrics: boolean): Promise<{ train?: Evaluation; validation?: Evaluation }>;
+  hasValidation: boolean;
+  /** Check every batch's shapes (streams; in-memory data are checked once). */
+  checkBatches: boolean;
+  /** Whether a stream meant to run across epochs ran dry. */
+  exhausted?: () => boolean;
+}
+
+function isTrainingData(v: TrainingData | BatchStream): v is TrainingData {
+  return (v as TrainingData).x instanceof tf.Tensor && Array.isArray((v as TrainingData).targets);
+}
+
+function stopReason(epoch: number, bestEpoch: number, reason: string): NonNullable<History['stoppedEarly']> {
+  return { epoch, bestEpoch, reason };
+}
+
+/**
+ * The epoch's step losses [total, loss_1 … loss_T], kept on the device and summed once at the end (no
+ * accumulation kernel per step); folded into a running sum every 1024 steps so long epochs stay flat.
+ */
+class StepLossSums {
+  steps = 0;
+  private pending: tf.Scalar[] = [];
+  private folded: tf.Tensor1D | null = null;
+
+  constructor(private readonly tasks: number) {}
+
+  add(losses: tf.Scalar[]): void {
+    this.pending.push(...losses);
+    this.steps++;
+    if (this.pending.length >= 1024 * (this.tasks + 1)) this.fold();
+  }
+
+  /** Means over the steps; disposes everything held. */
+  means(): number[] {
+    this.fold();
+    const sums = this.folded!.dataSync();
+    this.dispose();
+    return Array.from(sums, (v) => v / this.steps);
+  }
+
+  dispose(): void {
+    this.pending.forEach((t) => t.dispose());
+    this.pending = [];
+    this.folded?.dispose();
+    this.folded = null;
+  }
+
+  private fold(): void {
+    if (this.pending.length === 0) return;
+    const n = this.pending.length / (this.tasks + 1);
+    const prev = this.folded;
+    this.folded = tf.tidy(() => {
+      const s = tf.sum<tf.Tensor1D>(tf.reshape(tf.stack(this.pending), [n, -1]), 0);
+      return prev ? tf.add<tf.Tensor1D>(prev, s) : s;
+    });
+    prev?.dispose();
+    this.pending.forEach((t) => t.dispose());
+    this.pending = [];
   }
 }
 
