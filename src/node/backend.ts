@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerConvGradient } from '../backend/conv-gradient.js';
+import { registerCpuFixes } from '../backend/cpu-fixes.js';
 import { registerLeanGradients } from '../backend/lean-gradients.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
 
@@ -10,7 +11,8 @@ export type NodeBackend = (typeof NODE_BACKENDS)[number];
 /**
  * Makes `name` the active TF.js backend: `wasm` (the default: XNNPACK with SIMD, plus the training
  * kernels tfjs-backend-wasm 4.22 lacks or runs slowly) or the pure-JS `cpu`, and registers the lean
- * gradients (identical values, fewer kernel launches) and the Conv2D gradient that supports dilations.
+ * gradients (identical values, fewer kernel launches), the Conv2D gradient that supports dilations and
+ * the cpu backend's ResizeBilinearGrad shape fix.
  * Returns the active name.
  */
 export async function setupBackend(name: string = 'wasm'): Promise<NodeBackend> {
@@ -20,6 +22,7 @@ export async function setupBackend(name: string = 'wasm'): Promise<NodeBackend> 
   tf.enableProdMode();
   registerLeanGradients();
   registerConvGradient();
+  registerCpuFixes();
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();
