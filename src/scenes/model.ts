@@ -76,7 +76,9 @@ export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
   const asppChannels = options.asppChannels ?? 32;
   const dilations = options.asppDilations ?? [2, 4, 6];
   const decoderChannels = options.decoderChannels ?? 32;
-  let seed = options.seed ?? 0;
+  // Initialiser seeds start at 1: tfjs treats seed 0 as "none" and draws that layer from Math.random
+  // (its random generators test `seed ? seed : Math.random()`), which made seed-0 models irreproducible.
+  let seed = (options.seed ?? 0) * 1000 + 1;
   const init = (): Initializer => tf.initializers.heNormal({ seed: seed++ });
 
   const convBnRelu = (
