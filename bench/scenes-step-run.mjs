@@ -1,4 +1,4 @@
-// One tfjs-mtl side of bench/scenes-step.mjs: times steps of the real scene training loop (trainSceneModel,
+// One tfjs-mtl side of bench/scenes-step.mjs: times steps of the real scene training loop (trainSceneModel → Trainer.fitDataset,
 // default scene network and config) from the built library; prints one JSON line.
 // Usage: node bench/scenes-step-run.mjs [--steps 30] [--warmup 5] [--backend wasm] [--scenes 64]
 import { parseArgs } from 'node:util';
@@ -30,7 +30,7 @@ const data = generateScenes(Number(values.scenes), config.dataSeed, {
   height: config.height,
   width: config.width,
 });
-const model = sceneModelFor(config);
+const model = sceneModelFor(config, SCENE_CLASSES.length);
 const strategy = createSceneWeighting(tasks, { kind: 'uncertainty' }, config.sigmaLr);
 const params = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
 
@@ -42,13 +42,11 @@ await trainSceneModel(
   model,
   tasks,
   data,
-  SCENE_CLASSES.length,
   strategy,
   {
     steps: warmup + steps,
     batchSize: config.batchSize,
     learningRate: config.lr,
-    sigmaLearningRate: config.sigmaLr,
     seed: config.seed,
     logEvery: 1,
   },

@@ -9,8 +9,10 @@ import {
   type SceneExperimentOptions,
 } from '../node/scenes-experiment.js';
 import { renderSceneGrid } from '../node/scenes-figures.js';
-import { loadSceneModel, runSceneTraining, testScenes } from '../node/scenes-run.js';
+import { loadSceneModel, openRunData, runSceneTraining, testScenes } from '../node/scenes-run.js';
+import { SCENE_DATA_FORMATS, type SceneDataFormat } from '../node/scene-data/datasets.js';
 import { parseSceneRunConfig, type SceneRunConfig } from '../scenes/config.js';
+import { framesToSceneBatch, loadFrames, memorySceneSource, type SceneSource } from '../scenes/data.js';
 import { evaluateSceneModel, type SceneMetrics } from '../scenes/evaluate.js';
 import { SCENE_TASKS } from '../scenes/model.js';
 import { SCENE_CLASSES } from '../data/synthetic/scenes.js';
@@ -35,6 +37,12 @@ interface SceneTrainFlags {
   height?: number;
   width?: number;
   out?: string;
+  data?: string;
+  format?: string;
+  split?: string;
+  evalSplit?: string;
+  augment?: boolean;
+  skipBad?: boolean;
   backend: string;
   quiet?: boolean;
 }
@@ -78,6 +86,12 @@ async function sceneConfig(flags: SceneTrainFlags): Promise<SceneRunConfig> {
     height: flags.height,
     width: flags.width,
     out: flags.out,
+    data: flags.data,
+    format: flags.format,
+    split: flags.split,
+    evalSplit: flags.evalSplit,
+    augment: flags.augment,
+    skipBad: flags.skipBad,
   };
   for (const [k, v] of Object.entries(fromFlags)) if (v !== undefined) raw[k] = v;
   if (flags.weights !== undefined && flags.weighting === undefined) raw['weighting'] = 'fixed';
@@ -107,69 +121,150 @@ export function formatSceneMetrics(m: SceneMetrics): string {
   return rows.join('\n');
 }
 
+function formatOption(value: string): SceneDataFormat {
+  if (!(SCENE_DATA_FORMATS as readonly string[]).includes(value))
+    throw new UsageError(`--format must be one of ${SCENE_DATA_FORMATS.join(', ')}, got '${value}'`);
+  return value as SceneDataFormat;
+}
+
 function trainSubcommand(): Command {
   return new Command('train')
-    .description('train the three-task scene network (or a subset) on synthetic street scenes')
+    .description(
+      'train the three-task scene network (or a subset) on a dataset folder (--data) or on generated street scenes',
+    )
     .option('--config <file>', 'a JSON config (flags override it)')
+    .option('--data <dir>', 'dataset folder: the Cityscapes layout or `folders` (see docs/scenes.md)')
+    .option(
+      '--format <name>',
+      `dataset layout, ${SCENE_DATA_FORMATS.join(' or ')} (default: detected)`,
+      formatOption,
+    )
+    .option('--split <name>', 'dataset split to train on (default train)')
+    .option('--eval-split <name>', 'dataset split evaluated after training, if present (default val)')
+    .option('--no-augment', 'no random zoom-crop and flip (on by default with --data)')
+    .option('--skip-bad', 'leave out frames with bad files and say how many, instead of stopping')
     .option('--tasks <list>', `comma-separated subset of ${SCENE_TASKS.join(',')}`)
     .option('--weighting <name>', 'uncertainty (learned) or fixed')
     .option('--weights <list>', 'fixed task weights, in task order (implies --weighting fixed)', numberList)
     .option('--steps <n>', 'optimiser steps (default 800)', positiveInt)
-    .option('--batch-size <n>', 'scenes per step (default 8)', positiveInt)
+    .option('--batch-size <n>', 'frames per step (default 8)', positiveInt)
     .option('--lr <rate>', 'Adam learning rate, poly-decayed (default 2e-3)', positiveNumber)
     .option('--sigma-lr <rate>', 'learning rate of the log-variances (default 0.02)', positiveNumber)
-    .option('--seed <n>', 'model initialisation and batch order (default 0)', nonNegativeInt)
-    .option('--data-seed <n>', 'scene generator seed (default 0)', nonNegativeInt)
-    .option('--train-scenes <n>', 'training scenes (default 2000)', positiveInt)
-    .option('--test-scenes <n>', 'test scenes (default 200)', positiveInt)
-    .option('--height <px>', 'image height (default 64)', positiveInt)
-    .option('--width <px>', 'image width (default 128)', positiveInt)
+    .option('--seed <n>', 'model initialisation, batch order and augmentation (default 0)', nonNegativeInt)
+    .option('--data-seed <n>', 'generated scenes: generator seed (default 0)', nonNegativeInt)
+    .option('--train-scenes <n>', 'generated scenes: training scenes (default 2000)', positiveInt)
+    .option('--test-scenes <n>', 'generated scenes: test scenes (default 200)', positiveInt)
+    .option('--height <px>', 'frame height the network sees (default 64)', positiveInt)
+    .option('--width <px>', 'frame width the network sees (default 128)', positiveInt)
     .option('--out <dir>', 'model folder (default runs/scenes-<time>)')
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--quiet', 'no progress output')
-    .action(async (flags: SceneTrainFlags) => {
+    .action(async (flags: SceneTrainFlags, command: Command) => {
+      // commander sets augment to true unless --no-augment: only an explicit flag overrides the config
+      if (command.getOptionValueSource('augment') === 'default') delete flags.augment;
       const config = await sceneConfig(flags);
       const out = resolve(config.out ?? `runs/scenes-${timestamp()}`);
       await setupBackend(flags.backend);
       const quiet = flags.quiet ?? false;
+      let skipped = 0;
       const progress = createProgress('scenes', config.steps, ['loss', 'σ²'], quiet);
-      const result = await runSceneTraining({ ...config, out }, (e) => {
-        progress.update(e.step, {
-          loss: e.losses.map((v) => v.toFixed(3)).join('/'),
-          'σ²': e.logVariances ? e.logVariances.map((s) => Math.exp(s).toPrecision(3)).join('/') : '–',
-        });
-      });
+      const result = await runSceneTraining(
+        { ...config, out },
+        {
+          onLog: (e) => {
+            progress.update(e.step, {
+              loss: e.losses.map((v) => v.toFixed(3)).join('/'),
+              'σ²': e.logVariances ? e.logVariances.map((v) => Math.exp(v).toPrecision(3)).join('/') : '–',
+            });
+          },
+          onSkip: (err) => {
+            skipped++;
+            if (!quiet) process.stderr.write(`skipped ${err.message}\n`);
+          },
+        },
+      );
       progress.stop();
+      const notes: string[] = [];
+      if (result.dataset.dropped.length > 0)
+        notes.push(`not trained (no labels in the data): ${result.dataset.dropped.join(', ')}`);
+      if (skipped > 0) notes.push(`${skipped} bad frame(s) skipped`);
       if (!quiet) {
+        const metrics = result.metrics
+          ? formatSceneMetrics(result.metrics)
+          : `(no '${config.evalSplit}' split to evaluate on)`;
         process.stdout.write(
-          `${formatSceneMetrics(result.metrics)}\n${result.log.at(-1)?.step ?? 0} steps, ${result.stepMs.toFixed(0)} ms/step; model in ${out}\n`,
+          `${[...notes, metrics].join('\n')}\n${result.log.at(-1)?.step ?? 0} steps on ${result.dataset.frames} frames, ${result.stepMs.toFixed(0)} ms/step; model in ${out}\n`,
         );
+      } else if (skipped > 0) {
+        process.stderr.write(`${skipped} bad frame(s) skipped\n`);
       }
     });
+}
+
+/** The frames to evaluate or draw: split `split` of `--data` (at the model's size), else generated test scenes. */
+async function framesFor(
+  config: SceneRunConfig,
+  flags: { data?: string; format?: SceneDataFormat; split: string; dataSeed?: number; skipBad?: boolean },
+  count: number | undefined,
+): Promise<SceneSource> {
+  if (flags.data !== undefined) {
+    return openRunData(
+      {
+        data: flags.data,
+        ...(flags.format ? { format: flags.format } : {}),
+        height: config.height,
+        width: config.width,
+        skipBad: flags.skipBad ?? false,
+      },
+      flags.split,
+    );
+  }
+  const c = { ...config, dataSeed: flags.dataSeed ?? config.dataSeed };
+  return memorySceneSource(testScenes(c, count ?? config.testScenes), { name: 'test scene' });
 }
 
 interface SceneEvalFlags {
   scenes?: number;
   dataSeed?: number;
+  data?: string;
+  format?: SceneDataFormat;
+  split: string;
+  skipBad?: boolean;
   backend: string;
   json?: boolean;
 }
 
 function evalSubcommand(): Command {
   return new Command('eval')
-    .description("evaluate a trained scene model on fresh test scenes (Table 1's metrics)")
+    .description(
+      "evaluate a trained scene model on a dataset split or on fresh generated scenes (Table 1's metrics)",
+    )
     .argument('<model-dir>', 'a folder written by `tfjs-mtl scenes train`')
-    .option('--scenes <n>', 'test scenes (default: the run config)', positiveInt)
-    .option('--data-seed <n>', 'scene seed (default: the run config)', nonNegativeInt)
+    .option('--data <dir>', 'dataset folder (Cityscapes layout or `folders`); default: generated test scenes')
+    .option(
+      '--format <name>',
+      `dataset layout, ${SCENE_DATA_FORMATS.join(' or ')} (default: detected)`,
+      formatOption,
+    )
+    .option('--split <name>', 'dataset split', 'val')
+    .option('--skip-bad', 'leave out frames with bad files instead of stopping')
+    .option(
+      '--scenes <n>',
+      "how many frames (default: the whole split, or the run config's test scenes)",
+      positiveInt,
+    )
+    .option('--data-seed <n>', 'generated scenes: seed (default: the run config)', nonNegativeInt)
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--json', 'print JSON')
     .action(async (dir: string, flags: SceneEvalFlags) => {
       await setupBackend(flags.backend);
-      const { model, config, tasks } = await loadSceneModel(dir);
+      const { model, config, tasks, dataset } = await loadSceneModel(dir);
       try {
-        const c = { ...config, dataSeed: flags.dataSeed ?? config.dataSeed };
-        const data = testScenes(c, flags.scenes ?? config.testScenes);
-        const metrics = evaluateSceneModel(model, tasks, data, SCENE_CLASSES.length);
+        const source = await framesFor(config, flags, flags.scenes);
+        checkClasses(dir, dataset?.classes, source);
+        const metrics = await evaluateSceneModel(model, tasks, source, {
+          ...(flags.scenes !== undefined ? { limit: flags.scenes } : {}),
+        });
         process.stdout.write(
           flags.json ? JSON.stringify(metrics, null, 2) + '\n' : formatSceneMetrics(metrics) + '\n',
         );
@@ -179,29 +274,60 @@ function evalSubcommand(): Command {
     });
 }
 
+/** A model trained on one set of classes cannot be scored on another. */
+function checkClasses(dir: string, trained: readonly string[] | undefined, source: SceneSource): void {
+  const classes = trained ?? SCENE_CLASSES;
+  if (classes.length !== source.classes.length || classes.some((c, i) => c !== source.classes[i]))
+    throw new UsageError(
+      `${dir} was trained on the classes ${classes.join(', ')}; the data have ${source.classes.join(', ')}`,
+    );
+}
+
 interface SceneShowFlags {
   scenes: number;
   dataSeed?: number;
+  data?: string;
+  format?: SceneDataFormat;
+  split: string;
+  skipBad?: boolean;
   out?: string;
   backend: string;
 }
 
 function showSubcommand(): Command {
   return new Command('show')
-    .description('render input, truth and prediction of each task for a few test scenes to a PNG')
+    .description('render input, truth and prediction of each task for a few frames to a PNG')
     .argument('<model-dir>', 'a folder written by `tfjs-mtl scenes train`')
-    .option('--scenes <n>', 'how many scenes', positiveInt, 4)
-    .option('--data-seed <n>', 'scene seed (default: the run config)', nonNegativeInt)
+    .option('--data <dir>', 'dataset folder (Cityscapes layout or `folders`); default: generated test scenes')
+    .option(
+      '--format <name>',
+      `dataset layout, ${SCENE_DATA_FORMATS.join(' or ')} (default: detected)`,
+      formatOption,
+    )
+    .option('--split <name>', 'dataset split', 'val')
+    .option('--skip-bad', 'leave out frames with bad files instead of stopping')
+    .option('--scenes <n>', 'how many frames', positiveInt, 4)
+    .option('--data-seed <n>', 'generated scenes: seed (default: the run config)', nonNegativeInt)
     .option('--out <file>', 'PNG path (default <model-dir>/scenes.png)')
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .action(async (dir: string, flags: SceneShowFlags) => {
       await setupBackend(flags.backend);
-      const { model, config, tasks } = await loadSceneModel(dir);
+      const { model, config, tasks, dataset } = await loadSceneModel(dir);
       try {
-        const c = { ...config, dataSeed: flags.dataSeed ?? config.dataSeed };
-        const data = testScenes(c, flags.scenes);
+        const source = await framesFor(config, flags, flags.scenes);
+        checkClasses(dir, dataset?.classes, source);
+        const count = Math.min(flags.scenes, source.size);
+        const frames = await loadFrames(
+          source,
+          Array.from({ length: count }, (_, i) => i),
+        );
         const out = resolve(flags.out ?? `${dir}/scenes.png`);
-        await renderSceneGrid(out, data, [{ label: 'prediction', model, tasks }]);
+        await renderSceneGrid(
+          out,
+          framesToSceneBatch(frames),
+          [{ label: 'prediction', model, tasks }],
+          source.palette,
+        );
         process.stdout.write(`${out}\n`);
       } finally {
         model.dispose();

@@ -18,8 +18,31 @@ export {
   sceneModelFor,
   trainingScenes,
   testScenes,
+  openRunData,
   type SceneRunResult,
+  type SceneRunHooks,
+  type SceneDataInfo,
 } from './scenes-run.js';
+export {
+  openSceneData,
+  detectSceneDataFormat,
+  SceneDataError,
+  SCENE_DATA_FORMATS,
+  type SceneDataFormat,
+  type SceneDataset,
+  type OpenSceneDataOptions,
+  type FolderDatasetSpec,
+} from './scene-data/datasets.js';
+export {
+  CITYSCAPES_CLASSES,
+  CITYSCAPES_THING_CLASSES,
+  CITYSCAPES_TRAIN_ID,
+  cityscapesSemantic,
+  cityscapesInstances,
+  cityscapesInverseDepth,
+  parseCityscapesCamera,
+} from './scene-data/cityscapes.js';
+export { decodeImage } from './image-decode.js';
 export {
   runSceneExperiment,
   sceneExperimentConfigs,

@@ -166,6 +166,9 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
         asppChannels: 32,
         decoderChannels: 32,
         out: join(out, 'runs', name),
+        split: 'train',
+        evalSplit: 'val',
+        skipBad: false,
       };
       runs.push({ name, config, seed, run });
     }

@@ -51,6 +51,7 @@ export async function renderSceneGrid(
   path: string,
   data: SceneBatch,
   models: readonly GridModel[],
+  palette?: readonly (readonly [number, number, number])[],
 ): Promise<void> {
   const { height: H, width: W } = data;
   const P = H * W;
@@ -64,9 +65,9 @@ export async function renderSceneGrid(
     const row: Tile[] = [{ rgba: sceneImageRgba(data, s) }];
     for (const task of tasks) {
       if (task === 'semantic') {
-        row.push({ rgba: semanticRgba(data.semantic.subarray(s * P, (s + 1) * P), H, W) });
+        row.push({ rgba: semanticRgba(data.semantic.subarray(s * P, (s + 1) * P), H, W, palette) });
         for (const p of predictions)
-          row.push({ rgba: p[s]!.semantic ? semanticRgba(p[s]!.semantic, H, W) : black });
+          row.push({ rgba: p[s]!.semantic ? semanticRgba(p[s]!.semantic, H, W, palette) : black });
       } else if (task === 'instance') {
         const mask = Uint8Array.from(data.instance.subarray(s * P, (s + 1) * P), (v) => (v > 0 ? 1 : 0));
         row.push({

@@ -1,21 +1,38 @@
 /** One scene-model training run: data, model, training, test metrics, and the model folder. */
 import * as tf from '@tensorflow/tfjs';
 import { registerConvGradient } from '../backend/conv-gradient.js';
-import { generateScenes, SCENE_CLASSES, type SceneBatch } from '../data/synthetic/scenes.js';
+import { generateScenes, type SceneBatch } from '../data/synthetic/scenes.js';
 import { TEST_SEED_OFFSET, type SceneRunConfig } from '../scenes/config.js';
+import { memorySceneSource, type SceneSource } from '../scenes/data.js';
 import { evaluateSceneModel, type SceneMetrics } from '../scenes/evaluate.js';
 import { buildSceneModel, orderedTasks, type SceneTask } from '../scenes/model.js';
 import { createSceneWeighting, trainSceneModel, type SceneLogEntry } from '../scenes/train.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
+import { openSceneData, SceneDataError, type SceneDataset } from './scene-data/datasets.js';
 
 export const SCENE_RUN_FILE = 'scene-run.json';
 export const SCENE_LOG_FILE = 'log.json';
 export const SCENE_METRICS_FILE = 'metrics.json';
 
+/** What a run's data were, as recorded in scene-run.json (`dataset`). */
+export interface SceneDataInfo {
+  format: 'generated' | SceneDataset['format'];
+  classes: readonly string[];
+  thingClasses: readonly number[];
+  palette?: readonly (readonly [number, number, number])[];
+  /** Training frames used, and how many were left out as bad. */
+  frames: number;
+  skipped: number;
+  /** Tasks asked for that the data have no labels of (not trained). */
+  dropped: SceneTask[];
+}
+
 export interface SceneRunResult {
   config: SceneRunConfig;
+  dataset: SceneDataInfo;
   log: SceneLogEntry[];
-  metrics: SceneMetrics;
+  /** On the test scenes, or the dataset's `evalSplit` (absent when the dataset has none). */
+  metrics?: SceneMetrics;
   trainSeconds: number;
   /** Mean wall time of a training step, ms. */
   stepMs: number;
@@ -32,12 +49,16 @@ export function testScenes(config: SceneRunConfig, count = config.testScenes): S
   });
 }
 
-export function sceneModelFor(config: SceneRunConfig): tf.LayersModel {
+export function sceneModelFor(
+  config: SceneRunConfig,
+  numClasses: number,
+  tasks = config.tasks,
+): tf.LayersModel {
   return buildSceneModel({
     height: config.height,
     width: config.width,
-    numClasses: SCENE_CLASSES.length,
-    tasks: config.tasks,
+    numClasses,
+    tasks,
     encoderChannels: config.encoderChannels,
     asppChannels: config.asppChannels,
     decoderChannels: config.decoderChannels,
@@ -45,55 +66,133 @@ export function sceneModelFor(config: SceneRunConfig): tf.LayersModel {
   });
 }
 
-/** Trains as `config` says, evaluates on the test scenes and, with `config.out`, saves the model folder. */
+/** Split `split` of a run's dataset at the run's resolution (errors name the file). */
+export function openRunData(
+  config: Pick<SceneRunConfig, 'data' | 'format' | 'height' | 'width' | 'skipBad'>,
+  split: string,
+  onSkip?: (error: SceneDataError) => void,
+): Promise<SceneDataset> {
+  return openSceneData(config.data!, {
+    ...(config.format ? { format: config.format } : {}),
+    split,
+    height: config.height,
+    width: config.width,
+    skipBad: config.skipBad,
+    ...(onSkip ? { onSkip } : {}),
+  });
+}
+
+export interface SceneRunHooks {
+  onLog?: (entry: SceneLogEntry) => void | Promise<void>;
+  /** A frame left out as bad (with `skipBad`). */
+  onSkip?: (error: SceneDataError) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Trains as `config` says — on generated scenes, or streamed from the dataset folder `config.data` —
+ * evaluates on the test scenes (or the dataset's `evalSplit`, when it has one) and, with `config.out`,
+ * saves the model folder.
+ */
 export async function runSceneTraining(
   config: SceneRunConfig,
-  onLog?: (entry: SceneLogEntry) => void | Promise<void>,
-  signal?: AbortSignal,
+  hooks: SceneRunHooks = {},
 ): Promise<SceneRunResult> {
   registerConvGradient();
-  const tasks = orderedTasks(config.tasks);
-  const train = trainingScenes(config);
-  const test = testScenes(config);
-  const model = sceneModelFor(config);
+  let source: SceneSource;
+  let test: SceneSource | undefined;
+  let info: SceneDataInfo;
+  if (config.data !== undefined) {
+    const train = await openRunData(config, config.split, hooks.onSkip);
+    source = train;
+    test = await openRunData(config, config.evalSplit).catch((err: unknown) => {
+      // a dataset without the evaluation split is fine; a broken one is not
+      if (err instanceof SceneDataError && /empty split/.test(err.problem)) return undefined;
+      throw err;
+    });
+    const has = (t: SceneTask) => train.labels[t === 'depth' ? 'depth' : t];
+    info = {
+      format: train.format,
+      classes: train.classes,
+      thingClasses: train.thingClasses,
+      ...(train.palette ? { palette: train.palette } : {}),
+      frames: train.size,
+      skipped: train.skipped.length,
+      dropped: config.tasks.filter((t) => !has(t)),
+    };
+    if (info.dropped.length === config.tasks.length)
+      throw new SceneDataError(config.data, `no labels for any of the tasks ${config.tasks.join(', ')}`);
+  } else {
+    source = memorySceneSource(trainingScenes(config));
+    test = memorySceneSource(testScenes(config), { name: 'test scene' });
+    info = {
+      format: 'generated',
+      classes: source.classes,
+      thingClasses: source.thingClasses,
+      frames: source.size,
+      skipped: 0,
+      dropped: [],
+    };
+  }
+  const tasks = orderedTasks(config.tasks.filter((t) => !info.dropped.includes(t)));
+  const run: SceneRunConfig =
+    info.dropped.length > 0
+      ? {
+          ...config,
+          tasks,
+          ...(config.weights
+            ? { weights: config.weights.filter((_, i) => !info.dropped.includes(config.tasks[i]!)) }
+            : {}),
+        }
+      : config;
+  const model = sceneModelFor(run, info.classes.length, tasks);
   const strategy = createSceneWeighting(
     tasks,
-    config.weighting === 'fixed' ? { kind: 'fixed', weights: config.weights! } : { kind: 'uncertainty' },
-    config.sigmaLr,
+    run.weighting === 'fixed' ? { kind: 'fixed', weights: run.weights! } : { kind: 'uncertainty' },
+    run.sigmaLr,
   );
   try {
     const started = performance.now();
     const log = await trainSceneModel(
       model,
       tasks,
-      train,
-      SCENE_CLASSES.length,
+      source,
       strategy,
       {
-        steps: config.steps,
-        batchSize: config.batchSize,
-        learningRate: config.lr,
-        sigmaLearningRate: config.sigmaLr,
-        seed: config.seed,
+        steps: run.steps,
+        batchSize: run.batchSize,
+        learningRate: run.lr,
+        seed: run.seed,
+        augment: (run.augment ?? run.data !== undefined) ? {} : false,
+        skipBad: run.skipBad,
+        ...(hooks.onSkip
+          ? {
+              onSkip: (_: number, err: Error) =>
+                hooks.onSkip!(
+                  err instanceof SceneDataError ? err : new SceneDataError(source.describe(_), err.message),
+                ),
+            }
+          : {}),
       },
-      onLog,
-      signal,
+      hooks.onLog,
+      hooks.signal,
     );
     const trainSeconds = (performance.now() - started) / 1000;
-    const metrics = evaluateSceneModel(model, tasks, test, SCENE_CLASSES.length);
+    const metrics = test ? await evaluateSceneModel(model, tasks, test) : undefined;
     const steps = log.at(-1)?.step ?? 0;
     const result: SceneRunResult = {
-      config,
+      config: run,
+      dataset: info,
       log,
-      metrics,
+      ...(metrics ? { metrics } : {}),
       trainSeconds,
       stepMs: steps > 0 ? (trainSeconds * 1000) / steps : NaN,
     };
-    if (config.out !== undefined) {
-      await saveModelDir(config.out, model, {
-        [SCENE_RUN_FILE]: JSON.stringify(config, null, 2) + '\n',
+    if (run.out !== undefined) {
+      await saveModelDir(run.out, model, {
+        [SCENE_RUN_FILE]: JSON.stringify({ ...run, dataset: info }, null, 2) + '\n',
         [SCENE_LOG_FILE]: JSON.stringify({ log, trainSeconds, stepMs: result.stepMs }, null, 2) + '\n',
-        [SCENE_METRICS_FILE]: JSON.stringify(metrics, null, 2) + '\n',
+        ...(metrics ? { [SCENE_METRICS_FILE]: JSON.stringify(metrics, null, 2) + '\n' } : {}),
       });
     }
     return result;
@@ -106,15 +205,16 @@ export async function runSceneTraining(
 /** A saved scene model with its run config. */
 export async function loadSceneModel(
   dir: string,
-): Promise<{ model: tf.LayersModel; config: SceneRunConfig; tasks: SceneTask[] }> {
+): Promise<{ model: tf.LayersModel; config: SceneRunConfig; tasks: SceneTask[]; dataset?: SceneDataInfo }> {
   registerConvGradient();
   const { model, files } = await loadModelDir(dir);
-  let config: SceneRunConfig;
+  let config: SceneRunConfig & { dataset?: SceneDataInfo };
   try {
-    config = JSON.parse(await files(SCENE_RUN_FILE)) as SceneRunConfig;
+    config = JSON.parse(await files(SCENE_RUN_FILE)) as SceneRunConfig & { dataset?: SceneDataInfo };
   } catch (err) {
     model.dispose();
     throw new Error(`${dir} is not a scene model folder (${SCENE_RUN_FILE}: ${(err as Error).message})`);
   }
-  return { model, config, tasks: orderedTasks(config.tasks) };
+  const { dataset, ...run } = config;
+  return { model, config: run, tasks: orderedTasks(run.tasks), ...(dataset ? { dataset } : {}) };
 }

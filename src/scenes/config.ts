@@ -26,7 +26,7 @@ export const sceneRunConfigSchema = z
     sigmaLr: z.number().positive().default(0.02),
     /** Model initialisation and minibatch order. */
     seed: z.number().int().nonnegative().default(0),
-    /** Scenes: training set = generateScenes(trainScenes, dataSeed), test set from dataSeed + 1000003. */
+    /** Generated scenes: training set = generateScenes(trainScenes, dataSeed), test set from dataSeed + 1000003. */
     dataSeed: z.number().int().nonnegative().default(0),
     trainScenes: z.number().int().positive().default(2000),
     testScenes: z.number().int().positive().default(200),
@@ -39,6 +39,18 @@ export const sceneRunConfigSchema = z
     decoderChannels: z.number().int().positive().default(32),
     /** Where the model folder goes. */
     out: z.string().min(1).optional(),
+    /** A dataset folder to train on instead of generated scenes (Cityscapes layout or `folders`). */
+    data: z.string().min(1).optional(),
+    /** The dataset's layout; detected when absent. */
+    format: z.enum(['cityscapes', 'folders']).optional(),
+    /** The dataset split to train on. */
+    split: z.string().min(1).default('train'),
+    /** The split evaluated after training (skipped when the dataset has none). */
+    evalSplit: z.string().min(1).default('val'),
+    /** Random zoom-crop (up to 1.5×) and flip of training frames; default on for datasets, off for generated scenes. */
+    augment: z.boolean().optional(),
+    /** Leave out frames with bad files (and say how many) instead of stopping. */
+    skipBad: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (c.weighting === 'fixed') {
@@ -62,7 +74,7 @@ export const sceneRunConfigSchema = z
         message: "weights are only used with weighting 'fixed'",
       });
     }
-    if (c.batchSize > c.trainScenes) {
+    if (c.data === undefined && c.batchSize > c.trainScenes) {
       ctx.addIssue({
         code: 'custom',
         path: ['batchSize'],

@@ -1,7 +1,7 @@
-/** Table 1's metrics for a trained scene network, batch by batch. Browser-safe. */
+/** Table 1's metrics for a trained scene network, streamed chunk by chunk from a source. Browser-safe. */
 import * as tf from '@tensorflow/tfjs';
-import { THING_CLASSES, type SceneBatch } from '../data/synthetic/scenes.js';
-import { sceneImages } from './batches.js';
+import type { SceneBatch } from '../data/synthetic/scenes.js';
+import { framesToSceneBatch, loadFrames, memorySceneSource, type SceneSource } from './data.js';
 import { clusterInstanceVotes, InstanceMaskScore } from './instances.js';
 import { InstanceVectorError, InverseDepthError, SemanticConfusion } from './metrics.js';
 import { orderedTasks, type SceneTask } from './model.js';
@@ -27,6 +27,14 @@ export interface ScenePrediction {
   semantic?: Int32Array;
   instance?: Float32Array;
   depth?: Float32Array;
+}
+
+/** The images of scenes `indices` only, [B, H, W, 3]. */
+function sceneImages(data: SceneBatch, indices: readonly number[]): tf.Tensor4D {
+  const P = data.height * data.width * 3;
+  const image = new Float32Array(indices.length * P);
+  indices.forEach((s, b) => image.set(data.images.subarray(s * P, (s + 1) * P), b * P));
+  return tf.tensor4d(image, [indices.length, data.height, data.width, 3]);
 }
 
 /** Runs the network in inference mode on scenes `indices` and returns per-image predictions. */
@@ -58,45 +66,61 @@ export function predictScenes(
 }
 
 export interface SceneEvaluationOptions {
+  /** Frames per forward pass (and per loaded chunk); default 16. */
   batchSize?: number;
   /** Cluster the votes into instance masks and score them (default true). */
   instanceMasks?: boolean;
+  /** Evaluate only the first this many frames. */
+  limit?: number;
 }
 
-/** Evaluates on every scene of `data`. */
-export function evaluateSceneModel(
+/**
+ * Evaluates on every frame of `data` (a SceneSource — a dataset split, read chunk by chunk while the
+ * previous chunk is scored — or scenes in memory), at the source's resolution, without augmentation.
+ */
+export async function evaluateSceneModel(
   model: tf.LayersModel,
   tasks: readonly SceneTask[],
-  data: SceneBatch,
-  numClasses: number,
+  data: SceneSource | SceneBatch,
   options: SceneEvaluationOptions = {},
-): SceneMetrics {
+): Promise<SceneMetrics> {
+  const source = 'frame' in data ? data : memorySceneSource(data);
   const ordered = orderedTasks(tasks);
   const batchSize = options.batchSize ?? 16;
-  const P = data.height * data.width;
-  const confusion = new SemanticConfusion(numClasses);
+  const count = Math.min(source.size, options.limit ?? Infinity);
+  if (count < 1) throw new RangeError('evaluateSceneModel: there are no frames to evaluate');
+  const P = source.height * source.width;
+  const thingClasses = source.thingClasses;
+  const confusion = new SemanticConfusion(source.classes.length);
   const vectors = new InstanceVectorError();
   const depth = new InverseDepthError();
   const masks = new InstanceMaskScore();
   const clusterMasks = options.instanceMasks ?? true;
   const hasSemantic = ordered.includes('semantic');
-  const things = new Set(THING_CLASSES);
+  const things = new Set(thingClasses);
+  const chunk = (start: number) =>
+    loadFrames(
+      source,
+      Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k),
+    );
 
-  for (let start = 0; start < data.count; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, k) => start + k);
-    const predictions = predictScenes(model, ordered, data, indices);
-    predictions.forEach((p, b) => {
-      const s = indices[b]!;
-      const labels = data.semantic.subarray(s * P, (s + 1) * P);
-      const ids = data.instance.subarray(s * P, (s + 1) * P);
+  let next = chunk(0);
+  for (let start = 0; start < count; start += batchSize) {
+    const batch = framesToSceneBatch(await next);
+    if (start + batchSize < count) next = chunk(start + batchSize);
+    const indices = Array.from({ length: batch.count }, (_, k) => k);
+    const predictions = predictScenes(model, ordered, batch, indices);
+    predictions.forEach((p, s) => {
+      const labels = batch.semantic.subarray(s * P, (s + 1) * P);
+      const ids = batch.instance.subarray(s * P, (s + 1) * P);
       if (p.semantic) confusion.add(p.semantic, labels);
       if (p.instance) {
-        vectors.add(p.instance, data.instanceOffset.subarray(s * P * 2, (s + 1) * P * 2), ids);
+        vectors.add(p.instance, batch.instanceOffset.subarray(s * P * 2, (s + 1) * P * 2), ids);
         if (clusterMasks) {
           // Without a semantic head, the true thing pixels (and classes) choose who votes.
           const classes = p.semantic ?? Int32Array.from(labels, (c) => (things.has(c) ? c : -1));
-          const predIds = clusterInstanceVotes(classes, p.instance, data.height, data.width, {
-            thingClasses: THING_CLASSES,
+          const predIds = clusterInstanceVotes(classes, p.instance, batch.height, batch.width, {
+            thingClasses,
           });
           masks.add(predIds, ids);
         }
@@ -104,8 +128,8 @@ export function evaluateSceneModel(
       if (p.depth) {
         depth.add(
           p.depth,
-          data.inverseDepth.subarray(s * P, (s + 1) * P),
-          data.depthMask.subarray(s * P, (s + 1) * P),
+          batch.inverseDepth.subarray(s * P, (s + 1) * P),
+          batch.depthMask.subarray(s * P, (s + 1) * P),
         );
       }
     });

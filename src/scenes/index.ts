@@ -27,11 +27,31 @@ export {
 export { SceneConv2D, type SceneConv2DArgs } from './conv.js';
 export { FastBatchNorm, batchNormTraining, type FastBatchNormArgs } from './batch-norm.js';
 export { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
-export { sceneTensors, disposeSceneTensors, sceneImages, type SceneTensors } from './batches.js';
+export {
+  memorySceneSource,
+  sceneBatches,
+  sceneTrainingBatch,
+  transformFrame,
+  instanceOffsets,
+  framesToSceneBatch,
+  loadFrames,
+  type SceneFrame,
+  type RawSceneFrame,
+  type SceneSource,
+  type FrameTransform,
+  type SceneAugmentation,
+  type SceneBatchOptions,
+} from './data.js';
+export {
+  denseClassificationTask,
+  denseL1Task,
+  sceneTasks,
+  type DenseClassificationTaskOptions,
+  type DenseL1TaskOptions,
+} from './tasks.js';
 export {
   trainSceneModel,
   createSceneWeighting,
-  sceneLosses,
   sceneTaskSpecs,
   type SceneLogEntry,
   type SceneTrainOptions,

@@ -22,13 +22,14 @@ export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, 
     const lse = tf.add(tf.log(se), shift);
     const picked = tf.sum(tf.mul(zt, oneHot), -1, true);
     const loss = tf.div<tf.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), m)), count);
-    (save as tf.GradSaveFunc)([e, se, count]);
+    // the labels and mask are saved too: made inside a gradient scope they would be gone by the backward pass
+    (save as tf.GradSaveFunc)([e, se, count, oneHot, m]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [ee, s, n] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const scale = tf.div(tf.mul(m, dy), n);
-        return tf.mul(tf.sub(tf.div(ee, s), oneHot), scale);
+        const [ee, s, n, hot, mm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const scale = tf.div(tf.mul(mm, dy), n);
+        return tf.mul(tf.sub(tf.div(ee, s), hot), scale);
       },
     };
   });

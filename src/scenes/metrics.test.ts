@@ -29,10 +29,12 @@ describe('SemanticConfusion', () => {
     expect(cm.meanIoU()).toBeCloseTo(4 / 9, 15);
   });
 
-  it('counts a class that is only predicted with IoU 0', () => {
+  it('gives a class that is only predicted IoU 0 but leaves it out of the mean (classes in the ground truth only)', () => {
     const cm = new SemanticConfusion(4);
     cm.add([3, 0], [0, 0]); // class 3: FP 1 → IoU 0; class 0: TP 1, FN 1 → 1/2
     expect(cm.iou()).toEqual([0.5, NaN, NaN, 0]);
+    expect(cm.meanIoU()).toBe(0.5);
+    cm.add([1], [3]); // now class 3 is labelled: it counts, with IoU 0
     expect(cm.meanIoU()).toBe(0.25);
   });
 

@@ -93,13 +93,20 @@ export class SemanticConfusion {
     return out;
   }
 
-  /** Mean of the per-class IoU over classes with a non-empty union; NaN while nothing is counted. */
+  /**
+   * Mean of the per-class IoU over the classes present in the ground truth (as Cityscapes' evaluation
+   * does: a class that is only predicted, never labelled, does not count); NaN while nothing is counted.
+   */
   meanIoU(): number {
+    const c = this.numClasses;
+    const iou = this.iou();
     let sum = 0;
     let n = 0;
-    for (const v of this.iou()) {
-      if (Number.isNaN(v)) continue;
-      sum += v;
+    for (let k = 0; k < c; k++) {
+      let labelled = 0;
+      for (let j = 0; j < c; j++) labelled += this.counts[k * c + j]!;
+      if (labelled === 0) continue;
+      sum += iou[k]!;
       n++;
     }
     return n > 0 ? sum / n : NaN;

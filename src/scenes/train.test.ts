@@ -26,7 +26,7 @@ describe('trainSceneModel', () => {
     const m = model(ALL);
     const w = createSceneWeighting(ALL, { kind: 'uncertainty' }, 0.05);
     const before = tf.memory().numTensors;
-    const log = await trainSceneModel(m, ALL, data, C, w, {
+    const log = await trainSceneModel(m, ALL, data, w, {
       steps: 60,
       batchSize: 4,
       logEvery: 10,
@@ -42,7 +42,7 @@ describe('trainSceneModel', () => {
     expect(last.learningRate).toBeLessThan(first.learningRate);
     // a second run on the same model leaves no tensors either
     const again = tf.memory().numTensors;
-    await trainSceneModel(m, ALL, data, C, w, { steps: 3, batchSize: 4 });
+    await trainSceneModel(m, ALL, data, w, { steps: 3, batchSize: 4 });
     expect(tf.memory().numTensors).toBe(again);
     w.dispose();
     m.dispose();
@@ -57,7 +57,6 @@ describe('trainSceneModel', () => {
       m,
       tasks,
       data,
-      C,
       w,
       { steps: 50, batchSize: 4, logEvery: 2 },
       (e) => {
@@ -75,11 +74,11 @@ describe('trainSceneModel', () => {
   it('rejects bad options with the option name', async () => {
     const m = model(['depth']);
     const w = createSceneWeighting(['depth'], { kind: 'fixed', weights: [1] }, 0.01);
-    await expect(trainSceneModel(m, ['depth'], data, C, w, { steps: 0 })).rejects.toThrow(/steps/);
-    await expect(trainSceneModel(m, ['depth'], data, C, w, { steps: 1, batchSize: 1 })).rejects.toThrow(
+    await expect(trainSceneModel(m, ['depth'], data, w, { steps: 0 })).rejects.toThrow(/steps/);
+    await expect(trainSceneModel(m, ['depth'], data, w, { steps: 1, batchSize: 1 })).rejects.toThrow(
       /batchSize/,
     );
-    await expect(trainSceneModel(m, ['depth'], data, C, w, { steps: 1, batchSize: 99 })).rejects.toThrow(
+    await expect(trainSceneModel(m, ['depth'], data, w, { steps: 1, batchSize: 99 })).rejects.toThrow(
       /exceeds the 24/,
     );
     m.dispose();
@@ -90,9 +89,9 @@ describe('evaluateSceneModel', () => {
   it("reports Table 1's metrics for the heads a model has", async () => {
     const m = model(ALL, 3);
     const w = createSceneWeighting(ALL, { kind: 'uncertainty' }, 0.05);
-    await trainSceneModel(m, ALL, data, C, w, { steps: 20, batchSize: 4, learningRate: 5e-3 });
+    await trainSceneModel(m, ALL, data, w, { steps: 20, batchSize: 4, learningRate: 5e-3 });
     const test = generateScenes(6, 12, { height: 32, width: 64 });
-    const metrics = evaluateSceneModel(m, ALL, test, C, { batchSize: 4 });
+    const metrics = await evaluateSceneModel(m, ALL, test, { batchSize: 4 });
     expect(metrics.semantic!.meanIoU).toBeGreaterThan(0);
     expect(metrics.semantic!.meanIoU).toBeLessThanOrEqual(1);
     expect(metrics.semantic!.classIoU).toHaveLength(C);
@@ -105,7 +104,7 @@ describe('evaluateSceneModel', () => {
     m.dispose();
 
     const inst = model(['instance']);
-    const only = evaluateSceneModel(inst, ['instance'], test, C);
+    const only = await evaluateSceneModel(inst, ['instance'], test);
     expect(only.semantic).toBeUndefined();
     expect(only.depth).toBeUndefined();
     expect(only.instance!.predictedThings).toBe(false);

@@ -1,18 +1,20 @@
 /**
- * Training the scene network: per-task dense losses, combined by a weighting strategy (learned
- * uncertainty or fixed weights), Adam with polynomial learning-rate decay. Browser-safe; no I/O.
+ * Training the scene network through the library's one training loop (`Trainer.fitDataset`): the
+ * dense losses are Trainer tasks, the frames stream from a SceneSource in seeded random order, the
+ * paper's poly decay is the learning-rate schedule and a log entry is written every `logEvery` steps
+ * (the Trainer's epochs). Browser-safe; no I/O.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { SceneBatch } from '../data/synthetic/scenes.js';
-import { NumpyRandomState } from '../random/numpy-random-state.js';
 import type { TaskSpec } from '../tasks/task.js';
-import { FusedAdam } from '../train/fused-adam.js';
+import { polyDecay } from '../train/batches.js';
+import { Trainer } from '../train/trainer.js';
 import { fixedWeighting } from '../weighting/fixed.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
 import { uncertaintyWeighting } from '../weighting/uncertainty.js';
-import { disposeSceneTensors, sceneTensors, type SceneTensors } from './batches.js';
-import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+import { memorySceneSource, sceneBatches, type SceneAugmentation, type SceneSource } from './data.js';
 import { orderedTasks, type SceneTask } from './model.js';
+import { sceneTasks } from './tasks.js';
 
 /** How the task losses are combined. */
 export type SceneWeighting =
@@ -26,12 +28,17 @@ export interface SceneTrainOptions {
   batchSize?: number;
   /** Adam's initial learning rate; default 2e-3, decayed as (1 − step/steps)^0.9 (the paper's poly). */
   learningRate?: number;
-  /** Learning rate of the log-variances (not decayed); default 0.01. */
-  sigmaLearningRate?: number;
-  /** Seed of the minibatch order. */
+  /** Seed of the minibatch order (and of the augmentation). */
   seed?: number;
   /** Loss means are read (and `onLog` called) every this many steps; default 25. */
   logEvery?: number;
+  /** Random zoom-crop and flip of every training frame; default none. */
+  augment?: SceneAugmentation | false;
+  /** Batches loading ahead of training; default 2. */
+  prefetch?: number;
+  /** Skip frames whose files are bad (each reported to `onSkip`) instead of stopping. */
+  skipBad?: boolean;
+  onSkip?: (index: number, error: Error) => void;
 }
 
 /** One logged point of a training run. */
@@ -72,149 +79,73 @@ export function createSceneWeighting(
   });
 }
 
-/** Per-task losses of one batch, in SCENE_TASKS order; outputs follow the model's heads. */
-export function sceneLosses(
-  outputs: readonly tf.Tensor[],
-  tasks: readonly SceneTask[],
-  batch: SceneTensors,
-): tf.Scalar[] {
-  return orderedTasks(tasks).map((task, i) => {
-    const out = outputs[i]!;
-    switch (task) {
-      case 'semantic':
-        return maskedSoftmaxCrossEntropy(out, batch.semanticOneHot, batch.semanticMask);
-      case 'instance':
-        return maskedL1(out, batch.instanceOffset, batch.instanceMask);
-      case 'depth':
-        return maskedL1(out, batch.inverseDepth, batch.depthMask);
-    }
-  });
-}
-
-function outputsOf(y: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-  return Array.isArray(y) ? y : [y];
-}
-
 /**
- * Trains `model` (built by buildSceneModel for `tasks`) in place. `onLog` sees every `logEvery` steps
- * and the last; `signal` stops between steps. Returns the log.
+ * Trains `model` (built by buildSceneModel for `tasks` and the source's classes) in place on frames of
+ * `data` — a SceneSource (dataset folders, generated scenes) or generated scenes in memory. `onLog` sees
+ * every `logEvery` steps and the last; `signal` stops between steps. Returns the log.
  */
 export async function trainSceneModel(
   model: tf.LayersModel,
   tasks: readonly SceneTask[],
-  data: SceneBatch,
-  numClasses: number,
+  data: SceneSource | SceneBatch,
   strategy: WeightingStrategy,
   options: SceneTrainOptions,
   onLog?: (entry: SceneLogEntry) => void | Promise<void>,
   signal?: AbortSignal,
 ): Promise<SceneLogEntry[]> {
   const steps = options.steps;
-  const batchSize = options.batchSize ?? 8;
   const lr0 = options.learningRate ?? 2e-3;
   const logEvery = options.logEvery ?? 25;
   if (!Number.isInteger(steps) || steps < 1)
     throw new RangeError(`steps must be an integer ≥ 1, got ${steps}`);
-  if (!Number.isInteger(batchSize) || batchSize < 2) {
-    // Batch norm needs two samples for a variance.
-    throw new RangeError(`batchSize must be an integer ≥ 2, got ${batchSize}`);
-  }
-  if (batchSize > data.count) {
-    throw new RangeError(`batchSize ${batchSize} exceeds the ${data.count} training scenes`);
-  }
   if (!(lr0 > 0)) throw new RangeError(`learningRate must be > 0, got ${lr0}`);
   if (!Number.isInteger(logEvery) || logEvery < 1) {
     throw new RangeError(`logEvery must be an integer ≥ 1, got ${logEvery}`);
   }
+  const source = 'frame' in data ? data : memorySceneSource(data);
   const ordered = orderedTasks(tasks);
-  const modelVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const adam = new FusedAdam(modelVars, { learningRate: lr0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  const sigmaAdam =
-    strategy.variables.length > 0
-      ? new FusedAdam(strategy.variables, {
-          learningRate: strategy.learningRate ?? options.sigmaLearningRate ?? 0.01,
-          beta1: 0.9,
-          beta2: 0.999,
-          epsilon: 1e-8,
-        })
-      : undefined;
-  const rs = new NumpyRandomState(options.seed ?? 0);
-  let order = rs.permutation(data.count);
-  let cursor = 0;
+  const batches = sceneBatches(source, {
+    tasks: ordered,
+    batchSize: options.batchSize ?? 8,
+    seed: options.seed ?? 0,
+    augment: options.augment ?? false,
+    ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
+    ...(options.skipBad !== undefined ? { skipBad: options.skipBad } : {}),
+    ...(options.onSkip ? { onSkip: options.onSkip } : {}),
+  });
+  const trainer = new Trainer({
+    model,
+    tasks: sceneTasks(ordered, source.classes.length),
+    // a strategy with its own learning rate (createSceneWeighting's) gets its own, undecayed Adam
+    weighting: strategy,
+    optimizer: { learningRate: lr0, epsilon: 1e-8 },
+  });
+  const schedule = polyDecay(steps);
   const log: SceneLogEntry[] = [];
-  let lossSum: tf.Tensor1D | undefined;
-  let sinceLog = 0;
-
   try {
-    for (let step = 1; step <= steps; step++) {
-      if (signal?.aborted) break;
-      if (cursor + batchSize > order.length) {
-        order = rs.permutation(data.count);
-        cursor = 0;
-      }
-      const indices = Array.from(order.subarray(cursor, cursor + batchSize));
-      cursor += batchSize;
-      const lr = lr0 * Math.pow(1 - (step - 1) / steps, 0.9);
-      adam.setLearningRate(lr);
-      const batch = sceneTensors(data, indices, numClasses);
-      try {
-        const stepLosses = tf.tidy(() => {
-          let taskLosses: tf.Tensor1D | undefined;
-          const { grads, value } = tf.variableGrads(() => {
-            const outputs = outputsOf(
-              model.apply(batch.image, { training: true }) as tf.Tensor | tf.Tensor[],
-            );
-            const losses = sceneLosses(outputs, ordered, batch);
-            // Kept past variableGrads' own scope for the log.
-            taskLosses = tf.keep(tf.stack(losses) as tf.Tensor1D);
-            return strategy.combine(losses);
-          }, [...modelVars, ...strategy.variables]);
-          adam.applyGradients(grads);
-          if (sigmaAdam) sigmaAdam.applyGradients(grads);
-          const kept = taskLosses!;
-          const row = tf.concat<tf.Tensor1D>([kept, tf.reshape(value, [1])]);
-          kept.dispose();
-          return row;
-        });
-        strategy.afterStep?.();
-        const prev = lossSum;
-        lossSum = prev ? tf.add<tf.Tensor1D>(prev, stepLosses) : stepLosses;
-        if (prev) {
-          prev.dispose();
-          stepLosses.dispose();
-        }
-        sinceLog++;
-      } finally {
-        disposeSceneTensors(batch);
-      }
-      if (step % logEvery === 0 || step === steps) {
-        const sums = (await lossSum.data()) as Float32Array;
-        lossSum.dispose();
-        lossSum = undefined;
-        const means = Array.from(sums, (v) => v / sinceLog);
-        sinceLog = 0;
-        if (!means.every(Number.isFinite)) {
-          throw new Error(
-            `training diverged at step ${step}: losses ${means.map((v) => v.toFixed(4)).join(', ')}`,
-          );
-        }
+    await trainer.fitDataset(batches, {
+      epochs: Math.ceil(steps / logEvery),
+      batchesPerEpoch: logEvery,
+      maxSteps: steps,
+      learningRateSchedule: schedule,
+      metricsEvery: 0,
+      ...(signal ? { signal } : {}),
+      onEpochEnd: async (e) => {
         const entry: SceneLogEntry = {
-          step,
-          losses: means.slice(0, ordered.length),
-          total: means[ordered.length]!,
+          step: e.steps,
+          losses: ordered.map((t) => e.taskLosses[t]!),
+          total: e.loss,
           weights: strategy.weights(),
-          learningRate: lr,
+          learningRate: schedule(e.steps - 1, lr0),
         };
         const s = (strategy as { logVariances?: () => number[] }).logVariances?.();
         if (s) entry.logVariances = s;
         log.push(entry);
         await onLog?.(entry);
-      }
-    }
+      },
+    });
   } finally {
-    lossSum?.dispose();
-    adam.dispose();
-    sigmaAdam?.dispose();
+    trainer.dispose();
   }
   return log;
 }

@@ -1090,12 +1090,17 @@ export function sceneImageRgba(batch: SceneBatch, index: number): Uint8ClampedAr
   return out;
 }
 
-/** Semantic labels (H·W) as RGBA with `SCENE_PALETTE`; `IGNORE_LABEL` and unknown labels are black. */
-export function semanticRgba(labels: ArrayLike<number>, height: number, width: number): Uint8ClampedArray {
+/** Semantic labels (H·W) as RGBA with `palette` (default `SCENE_PALETTE`); `IGNORE_LABEL` and unknown labels are black. */
+export function semanticRgba(
+  labels: ArrayLike<number>,
+  height: number,
+  width: number,
+  palette: readonly (readonly [number, number, number])[] = SCENE_PALETTE,
+): Uint8ClampedArray {
   checkPlane('labels', labels, height, width, 1);
   const out = new Uint8ClampedArray(height * width * 4);
   for (let p = 0; p < labels.length; p++) {
-    const colour = SCENE_PALETTE[labels[p]!];
+    const colour = palette[labels[p]!];
     if (colour !== undefined) {
       out[4 * p] = colour[0];
       out[4 * p + 1] = colour[1];
