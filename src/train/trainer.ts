@@ -740,6 +740,11 @@ export class Trainer {
   }
 
   private checkData(path: string, data: TrainingData): void {
+    const tensors = [data.x, ...data.targets, ...(data.masks ?? [])];
+    if (tensors.some((t) => t?.isDisposed))
+      throw new TrainingDataError(
+        `${path} holds a disposed tensor: a stream must yield fresh tensors every time (fitDataset disposes each batch after its step)`,
+      );
     const n = data.x.shape[0];
     if (n === undefined || n < 1) throw new TrainingDataError(`${path}.x has no samples`);
     if (data.targets.length !== this.tasks.length) {
