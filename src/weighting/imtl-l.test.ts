@@ -10,6 +10,12 @@ const tasks = [
 ];
 
 describe('imtlLWeighting', () => {
+  it('creating and disposing it leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    imtlLWeighting([{ name: 'a' }, { name: 'b' }]).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('combines to Σ e^(s_t)·L_t − s_t and weights e^(s_t)', () => {
     const w = imtlLWeighting(tasks, { initialLogScale: [0.3, -1, 0] });
     const total = w.combine([tf.scalar(2), tf.scalar(0.5), tf.scalar(4)]);

@@ -63,7 +63,7 @@ export function imtlLWeighting(
   const variables = tf.tidy(() =>
     initial.map((s) => {
       const start = clamp ? Math.min(Math.max(s, clamp[0]), clamp[1]) : s;
-      return tf.variable(tf.scalar(start), true);
+      return tf.tidy(() => tf.variable(tf.scalar(start), true));
     }),
   );
   const read = (): number[] => variables.map((v) => v.dataSync()[0]!);

@@ -163,6 +163,16 @@ describe.each(golden.cases.map((c, i) => [i, c] as const))('golden case %i', (_i
   });
 });
 
+describe('uncertaintyWeighting tensors', () => {
+  it('creating and disposing it leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    uncertaintyWeighting([reg, { name: 'b', likelihood: 'softmax' }], {
+      initialLogVariance: [0.5, -1],
+    }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('optimum of s for a fixed loss', () => {
   /** Minimise the combined loss over s alone (L held constant) and return the s reached. */
   function minimiseS(

@@ -121,7 +121,8 @@ export function uncertaintyWeighting(
   const coeffs = tasks.map((t) => coefficients(form, t.likelihood));
   const variables = initial.map((s) => {
     const start = clamp ? Math.min(Math.max(s, clamp[0]), clamp[1]) : s;
-    return tf.variable(tf.scalar(start), trainable);
+    // in a tidy: the initial scalar is freed, the variable kept
+    return tf.tidy(() => tf.variable(tf.scalar(start), trainable));
   });
   const read = (): number[] => variables.map((v) => v.dataSync()[0]!);
 
