@@ -15,7 +15,7 @@ import { memorySceneSource } from '../src/scenes/data.js';
 import { buildSceneModel } from '../src/scenes/model.js';
 import { createSceneWeighting, trainSceneModel } from '../src/scenes/train.js';
 import { runCli } from './cli.js';
-import { png, writeCityscapesFixture, writeFoldersFixture } from './scene-fixtures.js';
+import { png, writeCityscapesScenes, writeFoldersScenes } from '../src/node/scene-data/export.js';
 
 const H = 32;
 const W = 64;
@@ -30,7 +30,7 @@ describe('training from a dataset folder', () => {
   it('equals training from memory on the same frames (same losses, same weights)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tfjs-mtl-folders-'));
     try {
-      const expected = writeFoldersFixture(root, { train: 12 }, { height: H, width: W });
+      const expected = writeFoldersScenes(root, { train: 12 }, { height: H, width: W });
       const run = async (source: Parameters<typeof trainSceneModel>[2]) => {
         const model = buildSceneModel({
           height: H,
@@ -68,7 +68,7 @@ describe('tfjs-mtl scenes … --data (Cityscapes layout)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfjs-mtl-cityscapes-'));
   const root = join(dir, 'cityscapes');
   const model = join(dir, 'model');
-  writeCityscapesFixture(root, { train: 10, val: 4 }, { height: 64, width: 128 });
+  writeCityscapesScenes(root, { train: 10, val: 4 }, { height: 64, width: 128 });
   const size = ['--height', '32', '--width', '64'];
 
   it('trains on the train split, evaluates on val as JSON, and draws real frames', () => {
@@ -125,7 +125,7 @@ describe('tfjs-mtl scenes … --data (Cityscapes layout)', () => {
 
   it('stops on bad data with one line naming the file and writes nothing; --skip-bad skips and counts', () => {
     const bad = join(dir, 'bad');
-    writeCityscapesFixture(bad, { train: 6 }, { height: 32, width: 64, seed: 7 });
+    writeCityscapesScenes(bad, { train: 6 }, { height: 32, width: 64, seed: 7 });
     const labelDir = join(bad, 'gtFine', 'train', 'testville');
     const victim = readdirSync(labelDir).find((f) => f.endsWith('000002_gtFine_labelIds.png'))!;
     writeFileSync(join(labelDir, victim), png(new Uint8Array(16 * 32), 32, 16, 1, 8));
@@ -187,5 +187,31 @@ describe('tfjs-mtl scenes … --data (Cityscapes layout)', () => {
     const mismatch = runCli(['scenes', 'eval', generated, '--data', root, '--split', 'val']);
     expect(mismatch.status).not.toBe(0);
     expect(mismatch.stderr).toMatch(/was trained on the classes sky, road.*; the data have road, sidewalk/);
+  }, 120_000);
+
+  it('exports generated scenes as a folders dataset that trains with --data, and refuses a non-empty --out', () => {
+    const data = join(dir, 'exported');
+    const e = runCli(['scenes', 'export', '--out', data, '--train', '6', '--val', '2', ...size]);
+    expect(e.status).toBe(0);
+    expect(e.stdout).toMatch(/6 train \+ 2 val frames, folders layout/);
+    expect(JSON.parse(readFileSync(join(data, 'dataset.json'), 'utf8'))).toMatchObject({ ignore: 255 });
+    const t = runCli([
+      'scenes',
+      'train',
+      '--data',
+      data,
+      ...size,
+      '--steps',
+      '2',
+      '--batch-size',
+      '2',
+      '--out',
+      join(dir, 'm2'),
+    ]);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/2 steps on 6 frames/);
+    const again = runCli(['scenes', 'export', '--out', data]);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/exists and is not empty/);
   }, 120_000);
 });

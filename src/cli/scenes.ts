@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
@@ -11,6 +11,7 @@ import {
 import { renderSceneGrid } from '../node/scenes-figures.js';
 import { loadSceneModel, openRunData, runSceneTraining, testScenes } from '../node/scenes-run.js';
 import { SCENE_DATA_FORMATS, type SceneDataFormat } from '../node/scene-data/datasets.js';
+import { writeCityscapesScenes, writeFoldersScenes } from '../node/scene-data/export.js';
 import { parseSceneRunConfig, type SceneRunConfig } from '../scenes/config.js';
 import { framesToSceneBatch, loadFrames, memorySceneSource, type SceneSource } from '../scenes/data.js';
 import { evaluateSceneModel, type SceneMetrics } from '../scenes/evaluate.js';
@@ -335,6 +336,55 @@ function showSubcommand(): Command {
     });
 }
 
+interface SceneExportFlags {
+  out: string;
+  format: SceneDataFormat;
+  train: number;
+  val: number;
+  height: number;
+  width: number;
+  seed: number;
+}
+
+function exportSubcommand(): Command {
+  return new Command('export')
+    .description(
+      'write generated scenes as a dataset folder (Cityscapes layout or `folders`), to try --data with',
+    )
+    .requiredOption('--out <dir>', 'the dataset folder to create (must not exist or be empty)')
+    .option('--format <name>', `layout, ${SCENE_DATA_FORMATS.join(' or ')}`, formatOption, 'folders')
+    .option('--train <n>', 'frames in the train split', positiveInt, 200)
+    .option('--val <n>', 'frames in the val split', positiveInt, 50)
+    .option('--height <px>', 'frame height', positiveInt, 128)
+    .option('--width <px>', 'frame width', positiveInt, 256)
+    .option('--seed <n>', 'generator seed of the train split (val takes the next)', nonNegativeInt, 0)
+    .action(async (flags: SceneExportFlags) => {
+      const out = resolve(flags.out);
+      const existing = await readdir(out).catch(() => null);
+      if (existing !== null && existing.length > 0)
+        throw new UsageError(`--out: ${out} exists and is not empty; choose a new folder`);
+      // written into a sibling staging folder, then renamed: an interrupted export leaves nothing half-made
+      const staging = `${out}.${process.pid}.tmp`;
+      await rm(staging, { recursive: true, force: true });
+      const write = flags.format === 'cityscapes' ? writeCityscapesScenes : writeFoldersScenes;
+      try {
+        write(
+          staging,
+          { train: flags.train, val: flags.val },
+          { height: flags.height, width: flags.width, seed: flags.seed },
+        );
+        if (existing !== null) await rm(out, { recursive: true });
+        await rename(staging, out);
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true });
+        throw err;
+      }
+      process.stdout.write(
+        `${out}: ${flags.train} train + ${flags.val} val frames, ${flags.format} layout\n`,
+      );
+    });
+}
+
 type SceneExperimentFlags = Omit<SceneExperimentOptions, 'onProgress'> & { quiet?: boolean };
 
 function experimentSubcommand(): Command {
@@ -376,9 +426,12 @@ function experimentSubcommand(): Command {
 
 export function scenesCommand(): Command {
   return new Command('scenes')
-    .description("the paper's scene geometry & semantics system on synthetic street scenes")
+    .description(
+      "the paper's scene geometry & semantics system, on dataset folders or synthetic street scenes",
+    )
     .addCommand(trainSubcommand())
     .addCommand(evalSubcommand())
     .addCommand(showSubcommand())
-    .addCommand(experimentSubcommand());
+    .addCommand(experimentSubcommand())
+    .addCommand(exportSubcommand());
 }

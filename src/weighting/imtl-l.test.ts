@@ -12,7 +12,10 @@ const tasks = [
 describe('imtlLWeighting', () => {
   it('creating and disposing it leaves no tensor behind', () => {
     const before = tf.memory().numTensors;
-    imtlLWeighting([{ name: 'a' }, { name: 'b' }]).dispose();
+    imtlLWeighting([
+      { name: 'a', likelihood: 'gaussian' },
+      { name: 'b', likelihood: 'softmax' },
+    ]).dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
