@@ -71,3 +71,6 @@ export {
   type TargetColumn,
 } from './data/preprocess.js';
 export { splitRows } from './data/split.js';
+export { pngInfo, pngHeaderInfo, type PngInfo } from './data/images/png-info.js';
+export { decodePngJs, type DecodedImage, type DecodeImageOptions } from './data/images/decode-png.js';
+export { resizeBilinearArea, resizeNearest, type Crop } from './data/images/resample.js';
