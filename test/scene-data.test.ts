@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { decode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../src/node/backend.js';
 import { openSceneData } from '../src/node/scene-data/datasets.js';
@@ -62,6 +62,33 @@ describe('training from a dataset folder', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('folders labels', () => {
+  it('reads palette (VOC-style) semantic PNGs as their indices, and 16-bit images', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tfjs-mtl-palette-'));
+    try {
+      writeFoldersScenes(root, { train: 2 }, { height: 16, width: 32 });
+      const labels = Uint8Array.from({ length: 16 * 32 }, (_, p) => (p % 9 === 0 ? 255 : p % 7));
+      const palette = Array.from(
+        { length: 256 },
+        (_, i) => [i, (i * 7) % 256, (i * 13) % 256] as [number, number, number],
+      );
+      writeFileSync(
+        join(root, 'train', 'semantic', 'frame000.png'),
+        encode({ width: 32, height: 16, data: labels, channels: 1, depth: 8, palette }),
+      );
+      const rgb16 = Uint16Array.from({ length: 16 * 32 * 3 }, (_, i) => (i * 257) % 65536);
+      writeFileSync(join(root, 'train', 'images', 'frame001.png'), png(rgb16, 32, 16, 3, 16));
+      const source = await openSceneData(root, { split: 'train', height: 16, width: 32 });
+      const f0 = await source.frame(0);
+      expect(Array.from(f0.semantic!)).toEqual(Array.from(labels, (v) => (v === 255 ? -1 : v)));
+      const f1 = await source.frame(1);
+      f1.image.forEach((v, i) => expect(v).toBeCloseTo(rgb16[i]! / 65535, 6));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('tfjs-mtl scenes … --data (Cityscapes layout)', () => {

@@ -10,7 +10,8 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { pngHeaderInfo, type PngInfo } from '../../data/images/png-info.js';
+import { decode as decodePng } from 'fast-png';
+import { pngHeaderInfo, pngInfo, type PngInfo } from '../../data/images/png-info.js';
 import {
   transformFrame,
   type FrameTransform,
@@ -398,8 +399,8 @@ async function checkFrame(f: FrameFiles, encoding: Encoding): Promise<void> {
     const info = await headerOf(f.image);
     if (!info.complete)
       throw new SceneDataError(f.image, 'truncated PNG (it does not end with an IEND chunk)');
-    if (info.bitDepth !== 8)
-      throw new SceneDataError(f.image, `images must be 8-bit, this one is ${info.bitDepth}-bit`);
+    if (info.bitDepth !== 8 && info.bitDepth !== 16)
+      throw new SceneDataError(f.image, `images must be 8- or 16-bit, this one is ${info.bitDepth}-bit`);
     size = info;
   } else {
     try {
@@ -453,6 +454,12 @@ async function decodeFile(
     throw new SceneDataError(file, 'missing or unreadable');
   }
   try {
+    // a palette label PNG (VOC style) holds its labels as the palette indices: read those, not colours
+    if (channels === 1 && bytes[25] === 3 && pngInfo(bytes).colorType === 3) {
+      const d = decodePng(bytes);
+      if (d.depth !== 8) throw new Error(`palette labels must be 8-bit, this one is ${d.depth}-bit`);
+      return { data: d.data as Uint8Array, width: d.width, height: d.height };
+    }
     return await decodeImage(bytes, { channels });
   } catch (err) {
     throw new SceneDataError(file, (err as Error).message);
@@ -490,12 +497,11 @@ async function readFrame(f: FrameFiles, encoding: Encoding): Promise<RawSceneFra
         `${l.width}×${l.height} px, but its image ${f.image} is ${image.width}×${image.height}`,
       );
   }
-  if (image.data instanceof Uint16Array) throw new SceneDataError(f.image, 'images must be 8-bit');
   const raw: RawSceneFrame = {
     height: image.height,
     width: image.width,
     image: image.data,
-    imageScale: 1 / 255,
+    imageScale: image.data instanceof Uint16Array ? 1 / 65535 : 1 / 255,
   };
   if (semantic) raw.semantic = semantic.value;
   if (instance) raw.instance = instance.value;
