@@ -359,13 +359,12 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
       };
       const transform = (): FrameTransform | undefined => {
         if (!augment) return undefined;
-        const [z, t, l, f] = [draws.random(), draws.random(), draws.random(), draws.random()];
-        return {
-          zoom: 1 + (maxZoom - 1) * z!,
-          top: t!,
-          left: l!,
-          flip: (augment.flip ?? true) && f! < 0.5,
-        };
+        // four draws per frame, in this order
+        const zoom = 1 + (maxZoom - 1) * draws.random();
+        const top = draws.random();
+        const left = draws.random();
+        const flip = draws.random() < 0.5 && (augment.flip ?? true);
+        return { zoom, top, left, flip };
       };
       const load = async (): Promise<SceneFrame[]> => {
         // indices and transforms are drawn now, in order, so the stream does not depend on timing
@@ -406,9 +405,9 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
           fill();
           return { done: false, value: sceneTrainingBatch(frames, options.tasks, numClasses) };
         },
-        async return(): Promise<IteratorResult<TrainingData>> {
+        return(): Promise<IteratorResult<TrainingData>> {
           queue.length = 0;
-          return { done: true, value: undefined };
+          return Promise.resolve({ done: true, value: undefined });
         },
       };
     },

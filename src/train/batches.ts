@@ -25,9 +25,7 @@ export type DatasetBatch = {
 
 /** A stream of batches for `Trainer.fitDataset`: a `tf.data.Dataset` or any (async) iterable. */
 export type BatchStream =
-  | tf.data.Dataset<DatasetBatch>
-  | AsyncIterable<TrainingData>
-  | Iterable<TrainingData>;
+  tf.data.Dataset<DatasetBatch> | AsyncIterable<TrainingData> | Iterable<TrainingData>;
 
 /** Pulls batches one at a time; `undefined` when there are no more. */
 export interface BatchIterator {
@@ -52,7 +50,7 @@ export async function openBatches(stream: BatchStream, path = 'dataset'): Promis
         const r = await it.next();
         return r.done ? undefined : r.value;
       },
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     };
   }
   const asyncIt = (stream as AsyncIterable<TrainingData>)[Symbol.asyncIterator];

@@ -82,7 +82,7 @@ describe('Trainer.fitDataset', () => {
     const t = table(2);
     const { trainer, weighting } = setup();
     const rs = new NumpyRandomState(0);
-    async function* endless() {
+    function* endless() {
       for (;;) {
         const s = rs.randomInt(N - 16);
         yield rows(t, s, s + 16);

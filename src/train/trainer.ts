@@ -344,30 +344,29 @@ export class Trainer {
     const val = validation;
     try {
       return await this.loop(options, {
-        epoch: async () => {
+        epoch: () => {
           // one permutation per epoch, drawn when the epoch starts
           const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
           let start = 0;
-          return {
-            next: async () => {
-              if (start >= nTrain) return undefined;
-              const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
-              start += batchSize;
-              const [x, ...rest] = batcher.batch(idx);
-              let k = T;
-              return {
-                x: x!,
-                targets: rest.slice(0, T),
-                masks: masked.map((has) => (has ? rest[k++] : undefined)),
-              };
-            },
-            close: async () => undefined,
+          const next = (): TrainingData | undefined => {
+            if (start >= nTrain) return undefined;
+            const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
+            start += batchSize;
+            const [x, ...rest] = batcher.batch(idx);
+            let k = T;
+            return {
+              x: x!,
+              targets: rest.slice(0, T),
+              masks: masked.map((has) => (has ? rest[k++] : undefined)),
+            };
           };
+          return Promise.resolve({ next: () => Promise.resolve(next()), close: () => Promise.resolve() });
         },
-        evaluate: async (wantMetrics) => ({
-          ...(wantMetrics ? { train: this.evaluate(train, options.evalBatchSize) } : {}),
-          ...(val ? { validation: this.evaluate(val, options.evalBatchSize) } : {}),
-        }),
+        evaluate: (wantMetrics) =>
+          Promise.resolve({
+            ...(wantMetrics ? { train: this.evaluate(train, options.evalBatchSize) } : {}),
+            ...(val ? { validation: this.evaluate(val, options.evalBatchSize) } : {}),
+          }),
         hasValidation: val !== undefined,
         checkBatches: false,
       });
@@ -405,7 +404,7 @@ export class Trainer {
               else taken++;
               return b;
             },
-            close: async () => undefined,
+            close: () => Promise.resolve(),
           };
         },
         evaluate: async () =>
@@ -484,7 +483,8 @@ export class Trainer {
           losses.dispose();
           if (!options.signal?.aborted && epoch === 1 && !source.exhausted?.())
             throw new TrainingDataError('the training data yielded no batches');
-          if (source.exhausted?.()) history.stoppedEarly = stopReason(epoch - 1, best.epoch, 'dataset exhausted');
+          if (source.exhausted?.())
+            history.stoppedEarly = stopReason(epoch - 1, best.epoch, 'dataset exhausted');
           break; // aborted before the epoch's first step, or the stream ran dry
         }
         const means = losses.means();

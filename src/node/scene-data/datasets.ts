@@ -481,8 +481,8 @@ async function readFrame(f: FrameFiles, encoding: Encoding): Promise<RawSceneFra
   };
   const [image, semantic, instance, camera] = await Promise.all([
     decodeFile(f.image, 3),
-    f.semantic ? convert(f.semantic, encoding.semantic) : undefined,
-    f.instance ? convert(f.instance, encoding.instance) : undefined,
+    f.semantic ? convert(f.semantic, (v) => encoding.semantic(v)) : undefined,
+    f.instance ? convert(f.instance, (v) => encoding.instance(v)) : undefined,
     f.camera ? readCamera(f.camera) : undefined,
   ]);
   const depth = f.depth ? await convert(f.depth, (s) => encoding.depth(s, camera)) : undefined;
