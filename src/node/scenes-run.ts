@@ -167,9 +167,12 @@ export async function runSceneTraining(
         skipBad: run.skipBad,
         ...(hooks.onSkip
           ? {
-              onSkip: (_: number, err: Error) =>
+              // frames that fail while training (corrupt data, bad label values): the reader's errors name the file
+              onSkip: (index: number, err: Error) =>
                 hooks.onSkip!(
-                  err instanceof SceneDataError ? err : new SceneDataError(source.describe(_), err.message),
+                  err instanceof SceneDataError
+                    ? err
+                    : new SceneDataError(source.describe(index), err.message),
                 ),
             }
           : {}),
