@@ -388,7 +388,7 @@ function checkLabelHeader(file: string, info: PngInfo, what: string, depths: rea
   if (!depths.includes(info.bitDepth))
     throw new SceneDataError(
       file,
-      `${what} must be a ${depths.join(' or ')}-bit PNG, this one is ${info.bitDepth}-bit`,
+      `${what} PNG must be ${depths.join(' or ')}-bit, this one is ${info.bitDepth}-bit`,
     );
 }
 
@@ -436,8 +436,14 @@ async function readCamera(file: string): Promise<CityscapesCamera> {
   } catch {
     throw new SceneDataError(file, 'missing: the camera file that depth from disparity needs');
   }
+  let raw: unknown;
   try {
-    return parseCityscapesCamera(JSON.parse(text));
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new SceneDataError(file, `not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return parseCityscapesCamera(raw);
   } catch (err) {
     throw new SceneDataError(file, (err as Error).message);
   }
