@@ -6,120 +6,39 @@ import {
   type GradientWeightingStrategy,
   type WeightingStrategy,
 } from '../weighting/strategy.js';
-import { headChains, parameterRoles, representationLayer, type ParameterRoles } from './parameter-roles.js';
-import type { EpochEvent, PerTask, SplitMetrics, TrainCallbacks } from './events.js';
+import { GradientLevelStep } from './gradient-step.js';
+import type { EpochEvent, PerTask, SplitMetrics } from './events.js';
 import { createBatcher } from './batcher.js';
 import {
   disposeBatch,
   openBatches,
   type BatchIterator,
   type BatchStream,
-  type LearningRateSchedule,
   type TrainingData,
 } from './batches.js';
 import { FusedAdam } from './fused-adam.js';
 import type { History } from './history.js';
+import {
+  identity,
+  isTrainingData,
+  relativeTaskLoss,
+  sliceRows,
+  StepLossSums,
+  stopReason,
+  type LoopSource,
+} from './loop-parts.js';
+import {
+  TrainingDataError,
+  TrainingDivergedError,
+  type Evaluation,
+  type FitDatasetOptions,
+  type FitOptions,
+  type TrainerOptions,
+  type TrainingLoopOptions,
+} from './options.js';
 
-export interface AdamOptions {
-  /** Default 1e-3. */
-  learningRate?: number;
-  /** Default 0.9. */
-  beta1?: number;
-  /** Default 0.999. */
-  beta2?: number;
-  /** Default 1e-7 (Keras's, and the seed's). */
-  epsilon?: number;
-}
-
-export interface TrainerOptions {
-  /** Any model with one output per task, in task order. */
-  model: tf.LayersModel;
-  tasks: readonly Task[];
-  weighting: WeightingStrategy;
-  /** Adam's settings for the model's weights (the strategy's variables use its own learning rate if it sets one). */
-  optimizer?: AdamOptions;
-  /** Decoupled weight decay (AdamW-style) on the model's weights; never on the strategy's variables. Default 0. */
-  weightDecay?: number;
-}
-
-export interface EarlyStoppingOptions {
-  /** Epochs without improvement of the validation loss before stopping. */
-  patience: number;
-  /** Smallest decrease that counts as an improvement; default 0. */
-  minDelta?: number;
-  /** Put back the weights of the best epoch when stopping; default true. */
-  restoreBest?: boolean;
-  /**
-   * What must keep improving: `tasks` (default) — the mean over tasks of each task's validation loss
-   * relative to its first epoch, scale-free and blind to the weighting; `weighted` — the strategy's
-   * weighted total, which uncertainty weighting keeps lowering by sharpening σ even while the tasks
-   * over-fit.
-   */
-  monitor?: 'tasks' | 'weighted';
-}
-
+export * from './options.js';
 export type { TrainingData } from './batches.js';
-
-/** What `fit` and `fitDataset` share. */
-export interface TrainingLoopOptions extends TrainCallbacks {
-  epochs: number;
-  /** Compute metrics every this many epochs (over the whole training set for `fit`, and the validation set); 0 = never. Default 1. */
-  metricsEvery?: number;
-  /** Stop when the validation loss stops improving (needs validation data). */
-  earlyStopping?: EarlyStoppingOptions;
-  /** Stops training after the current step. */
-  signal?: AbortSignal;
-  /** In a browser: yield to the event loop at least this often (ms) so the page stays responsive. */
-  yieldEveryMs?: number;
-  /**
-   * The model weights' learning rate per step (e.g. `polyDecay(totalSteps)`); the strategy's variables keep
-   * their own rate when the strategy sets one. Default: constant `optimizer.learningRate`.
-   */
-  learningRateSchedule?: LearningRateSchedule;
-  /** Stop after this many optimiser steps in this call (the epoch then ends early). */
-  maxSteps?: number;
-  /** Rows per forward pass when evaluating in-memory data; default 4096. */
-  evalBatchSize?: number;
-}
-
-export interface FitOptions extends TrainingLoopOptions {
-  /** Default 32. */
-  batchSize?: number;
-  /** Reshuffle the training samples every epoch; default true. */
-  shuffle?: boolean;
-  /** Seed of the shuffling and of the validation split; default 0. */
-  seed?: number;
-  /** Fraction of the samples held out for validation (seeded random split); default 0. */
-  validationSplit?: number;
-  validationData?: TrainingData;
-}
-
-export interface FitDatasetOptions extends TrainingLoopOptions {
-  /**
-   * Batches per epoch. Set: one iterator runs on across epochs (for endless streams) and training ends
-   * early if it runs dry. Unset: every epoch opens a new iterator and runs it to its end.
-   */
-  batchesPerEpoch?: number;
-  /** Validation batches streamed (a Dataset or iterable, re-opened each time) or in-memory data. */
-  validationData?: TrainingData | BatchStream;
-}
-
-export interface Evaluation {
-  /** The strategy's weighted total over the set. */
-  loss: number;
-  taskLosses: PerTask<number>;
-  metrics: SplitMetrics;
-}
-
-/** Training data were inconsistent (shapes, counts, values); the message names what and where. */
-export class TrainingDataError extends Error {
-  override name = 'TrainingDataError';
-}
-
-/** The loss became NaN or infinite. */
-export class TrainingDivergedError extends Error {
-  override name = 'TrainingDivergedError';
-}
 
 function positiveInt(path: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${path} must be a positive integer, got ${v}`);
@@ -144,9 +63,7 @@ export class Trainer {
   private readonly modelVars: tf.Variable[];
   private readonly strategyVars: tf.Variable[];
   private stepCount = 0;
-  private roles: ParameterRoles | null = null;
-  /** The trunk up to the shared representation Z, and each task's layers after it (when the model allows). */
-  private split: { trunk: tf.LayersModel; heads: tf.layers.Layer[][] } | null | undefined;
+  private gradientStep: GradientLevelStep | undefined;
 
   constructor(options: TrainerOptions) {
     const { model, tasks, weighting } = options;
@@ -625,82 +542,20 @@ export class Trainer {
     return out;
   }
 
-  /**
-   * A step of a gradient-level strategy: one gradient pass per task over the shared parameters and its
-   * own head, the strategy's aggregate of the shared gradients, each head's gradient scaled by its task
-   * weight. Returns [total, loss_1 … loss_T].
-   */
+  /** A step of a gradient-level strategy (see GradientLevelStep); returns [total, loss_1 … loss_T]. */
   private gradientLevelStep(
     strategy: GradientWeightingStrategy,
     xb: tf.Tensor,
     targets: tf.Tensor[],
     masks: (tf.Tensor | undefined)[],
   ): tf.Scalar[] {
-    const T = this.tasks.length;
-    const taskLoss = (t: number) => this.tasks[t]!.loss(this.forward(xb, true)[t]!, targets[t]!, masks[t]);
-    this.roles ??= parameterRoles(this.model, this.modelVars, taskLoss, T);
-    const { shared, lastShared, own } = this.roles;
-    const flat = (grads: tf.NamedTensorMap, vars: readonly tf.Variable[]): tf.Tensor1D =>
-      tf.concat<tf.Tensor1D>(
-        vars.map((v) => tf.reshape<tf.Rank.R1>(grads[v.name] ?? tf.zeros(v.shape), [-1])),
-      );
-    const perTask = Array.from({ length: T }, (_, t) =>
-      tf.variableGrads(() => taskLoss(t), [...shared, ...own[t]!]),
+    this.gradientStep ??= new GradientLevelStep(this.model, this.tasks, this.modelVars, (x) =>
+      this.forward(x, true),
     );
-    const losses = perTask.map((g) => g.value);
-    const representation = this.representationGradients(xb, targets, masks);
-    const decision = strategy.aggregate({
-      shared: perTask.map((g) => flat(g.grads, shared)),
-      lastShared: perTask.map((g) => flat(g.grads, lastShared)),
-      ...(representation ? { representation } : {}),
-      losses,
-    });
-    const grads: tf.NamedTensorMap = {};
-    const parts = tf.split(
-      decision.shared,
-      shared.map((v) => v.size),
-    );
-    shared.forEach((v, i) => (grads[v.name] = tf.reshape(parts[i]!, v.shape)));
-    perTask.forEach((g, t) => {
-      for (const v of own[t]!)
-        if (g.grads[v.name]) grads[v.name] = tf.mul(g.grads[v.name]!, decision.taskWeights[t]!);
-    });
+    const { grads, losses } = this.gradientStep.gradients(strategy, xb, targets, masks);
     this.modelOptimizer.applyGradients(grads);
     this.applyWeightDecay();
     return [strategy.combine(losses), ...losses];
-  }
-
-  /**
-   * ∂L_t/∂Z per task for the shared representation Z (the output of the layer owning the last shared
-   * variables), flattened — when the model is a trunk followed by one chain of layers per task.
-   */
-  private representationGradients(
-    xb: tf.Tensor,
-    targets: tf.Tensor[],
-    masks: (tf.Tensor | undefined)[],
-  ): tf.Tensor1D[] | undefined {
-    if (this.split === undefined) {
-      const layer = representationLayer(this.model, this.roles!.lastShared);
-      const heads = layer ? headChains(this.model, layer) : null;
-      this.split =
-        layer && heads
-          ? {
-              trunk: tf.model({ inputs: this.model.inputs, outputs: layer.output }),
-              heads,
-            }
-          : null;
-    }
-    if (this.split === null) return undefined;
-    const { trunk, heads } = this.split;
-    const z = trunk.apply(xb, { training: true }) as tf.Tensor;
-    return heads.map((chain, t) => {
-      const lossOfZ = (zz: tf.Tensor) => {
-        let h = zz;
-        for (const layer of chain) h = layer.apply(h, { training: true }) as tf.Tensor;
-        return this.tasks[t]!.loss(h, targets[t]!, masks[t]);
-      };
-      return tf.reshape<tf.Rank.R1>(tf.grad(lossOfZ)(z), [-1]);
-    });
   }
 
   /** Decoupled weight decay on the model's weights only (never on the strategy's variables). */
@@ -767,95 +622,4 @@ export class Trainer {
       }
     });
   }
-}
-
-/** What the training loop needs from `fit` or `fitDataset`. */
-interface LoopSource {
-  /** The batches of epoch `epoch` (1-based). */
-  epoch(epoch: number): Promise<BatchIterator>;
-  /** Evaluations after an epoch: the training set's (when metrics are wanted and it can be had), the validation set's. */
-  evaluate(wantMetrics: boolean): Promise<{ train?: Evaluation; validation?: Evaluation }>;
-  hasValidation: boolean;
-  /** Check every batch's shapes (streams; in-memory data are checked once). */
-  checkBatches: boolean;
-  /** Whether a stream meant to run across epochs ran dry. */
-  exhausted?: () => boolean;
-}
-
-function isTrainingData(v: TrainingData | BatchStream): v is TrainingData {
-  return (v as TrainingData).x instanceof tf.Tensor && Array.isArray((v as TrainingData).targets);
-}
-
-function stopReason(epoch: number, bestEpoch: number, reason: string): NonNullable<History['stoppedEarly']> {
-  return { epoch, bestEpoch, reason };
-}
-
-/**
- * The epoch's step losses [total, loss_1 … loss_T], kept on the device and summed once at the end (no
- * accumulation kernel per step); folded into a running sum every 1024 steps so long epochs stay flat.
- */
-class StepLossSums {
-  steps = 0;
-  private pending: tf.Scalar[] = [];
-  private folded: tf.Tensor1D | null = null;
-
-  constructor(private readonly tasks: number) {}
-
-  add(losses: tf.Scalar[]): void {
-    this.pending.push(...losses);
-    this.steps++;
-    if (this.pending.length >= 1024 * (this.tasks + 1)) this.fold();
-  }
-
-  /** Means over the steps; disposes everything held. */
-  means(): number[] {
-    this.fold();
-    const sums = this.folded!.dataSync();
-    this.dispose();
-    return Array.from(sums, (v) => v / this.steps);
-  }
-
-  dispose(): void {
-    this.pending.forEach((t) => t.dispose());
-    this.pending = [];
-    this.folded?.dispose();
-    this.folded = null;
-  }
-
-  private fold(): void {
-    if (this.pending.length === 0) return;
-    const n = this.pending.length / (this.tasks + 1);
-    const prev = this.folded;
-    this.folded = tf.tidy(() => {
-      const s = tf.sum<tf.Tensor1D>(tf.reshape(tf.stack(this.pending), [n, -1]), 0);
-      return prev ? tf.add<tf.Tensor1D>(prev, s) : s;
-    });
-    prev?.dispose();
-    this.pending.forEach((t) => t.dispose());
-    this.pending = [];
-  }
-}
-
-/** Mean over tasks of loss / first-epoch loss (tasks without a usable first value count as is). */
-function relativeTaskLoss(losses: PerTask<number>, first: PerTask<number>): number {
-  const names = Object.keys(losses).filter((k) => Number.isFinite(losses[k]));
-  if (names.length === 0) return NaN;
-  const sum = names.reduce((acc, k) => {
-    const f = first[k];
-    return acc + (f !== undefined && Number.isFinite(f) && f > 0 ? losses[k]! / f : losses[k]!);
-  }, 0);
-  return sum / names.length;
-}
-
-function identity(n: number): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
-}
-
-function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor {
-  if (start === 0 && size === t.shape[0]) return t;
-  const begin = t.shape.map((_, i) => (i === 0 ? start : 0));
-  const sz = t.shape.map((d, i) => (i === 0 ? size : d));
-  return tf.slice(t, begin, sz);
 }

@@ -1,0 +1,105 @@
+/** The Trainer's options, results and errors. Browser-safe. */
+import type * as tf from '@tensorflow/tfjs';
+import type { Task } from '../tasks/task.js';
+import type { WeightingStrategy } from '../weighting/strategy.js';
+import type { BatchStream, LearningRateSchedule, TrainingData } from './batches.js';
+import type { PerTask, SplitMetrics, TrainCallbacks } from './events.js';
+
+export interface AdamOptions {
+  /** Default 1e-3. */
+  learningRate?: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-7 (Keras's, and the seed's). */
+  epsilon?: number;
+}
+
+export interface TrainerOptions {
+  /** Any model with one output per task, in task order. */
+  model: tf.LayersModel;
+  tasks: readonly Task[];
+  weighting: WeightingStrategy;
+  /** Adam's settings for the model's weights (the strategy's variables use its own learning rate if it sets one). */
+  optimizer?: AdamOptions;
+  /** Decoupled weight decay (AdamW-style) on the model's weights; never on the strategy's variables. Default 0. */
+  weightDecay?: number;
+}
+
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement of the validation loss before stopping. */
+  patience: number;
+  /** Smallest decrease that counts as an improvement; default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when stopping; default true. */
+  restoreBest?: boolean;
+  /**
+   * What must keep improving: `tasks` (default) — the mean over tasks of each task's validation loss
+   * relative to its first epoch, scale-free and blind to the weighting; `weighted` — the strategy's
+   * weighted total, which uncertainty weighting keeps lowering by sharpening σ even while the tasks
+   * over-fit.
+   */
+  monitor?: 'tasks' | 'weighted';
+}
+
+/** What `fit` and `fitDataset` share. */
+export interface TrainingLoopOptions extends TrainCallbacks {
+  epochs: number;
+  /** Compute metrics every this many epochs (over the whole training set for `fit`, and the validation set); 0 = never. Default 1. */
+  metricsEvery?: number;
+  /** Stop when the validation loss stops improving (needs validation data). */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Stops training after the current step. */
+  signal?: AbortSignal;
+  /** In a browser: yield to the event loop at least this often (ms) so the page stays responsive. */
+  yieldEveryMs?: number;
+  /**
+   * The model weights' learning rate per step (e.g. `polyDecay(totalSteps)`); the strategy's variables keep
+   * their own rate when the strategy sets one. Default: constant `optimizer.learningRate`.
+   */
+  learningRateSchedule?: LearningRateSchedule;
+  /** Stop after this many optimiser steps in this call (the epoch then ends early). */
+  maxSteps?: number;
+  /** Rows per forward pass when evaluating in-memory data; default 4096. */
+  evalBatchSize?: number;
+}
+
+export interface FitOptions extends TrainingLoopOptions {
+  /** Default 32. */
+  batchSize?: number;
+  /** Reshuffle the training samples every epoch; default true. */
+  shuffle?: boolean;
+  /** Seed of the shuffling and of the validation split; default 0. */
+  seed?: number;
+  /** Fraction of the samples held out for validation (seeded random split); default 0. */
+  validationSplit?: number;
+  validationData?: TrainingData;
+}
+
+export interface FitDatasetOptions extends TrainingLoopOptions {
+  /**
+   * Batches per epoch. Set: one iterator runs on across epochs (for endless streams) and training ends
+   * early if it runs dry. Unset: every epoch opens a new iterator and runs it to its end.
+   */
+  batchesPerEpoch?: number;
+  /** Validation batches streamed (a Dataset or iterable, re-opened each time) or in-memory data. */
+  validationData?: TrainingData | BatchStream;
+}
+
+export interface Evaluation {
+  /** The strategy's weighted total over the set. */
+  loss: number;
+  taskLosses: PerTask<number>;
+  metrics: SplitMetrics;
+}
+
+/** Training data were inconsistent (shapes, counts, values); the message names what and where. */
+export class TrainingDataError extends Error {
+  override name = 'TrainingDataError';
+}
+
+/** The loss became NaN or infinite. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
