@@ -235,12 +235,9 @@ interface SceneEvalFlags {
   json?: boolean;
 }
 
-function evalSubcommand(): Command {
-  return new Command('eval')
-    .description(
-      "evaluate a trained scene model on a dataset split or on fresh generated scenes (Table 1's metrics)",
-    )
-    .argument('<model-dir>', 'a folder written by `tfjs-mtl scenes train`')
+/** The frames eval and show read: a dataset split, or else generated test scenes. */
+function withDataOptions(command: Command): Command {
+  return command
     .option('--data <dir>', 'dataset folder (Cityscapes layout or `folders`); default: generated test scenes')
     .option(
       '--format <name>',
@@ -249,12 +246,20 @@ function evalSubcommand(): Command {
     )
     .option('--split <name>', 'dataset split', 'val')
     .option('--skip-bad', 'leave out frames with bad files instead of stopping')
+    .option('--data-seed <n>', 'generated scenes: seed (default: the run config)', nonNegativeInt);
+}
+
+function evalSubcommand(): Command {
+  return withDataOptions(new Command('eval'))
+    .description(
+      "evaluate a trained scene model on a dataset split or on fresh generated scenes (Table 1's metrics)",
+    )
+    .argument('<model-dir>', 'a folder written by `tfjs-mtl scenes train`')
     .option(
       '--scenes <n>',
       "how many frames (default: the whole split, or the run config's test scenes)",
       positiveInt,
     )
-    .option('--data-seed <n>', 'generated scenes: seed (default: the run config)', nonNegativeInt)
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--json', 'print JSON')
     .action(async (dir: string, flags: SceneEvalFlags) => {
@@ -296,19 +301,10 @@ interface SceneShowFlags {
 }
 
 function showSubcommand(): Command {
-  return new Command('show')
+  return withDataOptions(new Command('show'))
     .description('render input, truth and prediction of each task for a few frames to a PNG')
     .argument('<model-dir>', 'a folder written by `tfjs-mtl scenes train`')
-    .option('--data <dir>', 'dataset folder (Cityscapes layout or `folders`); default: generated test scenes')
-    .option(
-      '--format <name>',
-      `dataset layout, ${SCENE_DATA_FORMATS.join(' or ')} (default: detected)`,
-      formatOption,
-    )
-    .option('--split <name>', 'dataset split', 'val')
-    .option('--skip-bad', 'leave out frames with bad files instead of stopping')
     .option('--scenes <n>', 'how many frames', positiveInt, 4)
-    .option('--data-seed <n>', 'generated scenes: seed (default: the run config)', nonNegativeInt)
     .option('--out <file>', 'PNG path (default <model-dir>/scenes.png)')
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .action(async (dir: string, flags: SceneShowFlags) => {

@@ -21,34 +21,13 @@ import {
   writeCityscapesScenes,
   writeFoldersScenes,
 } from './export.js';
-import { CITYSCAPES_TRAIN_ID } from './cityscapes.js';
+import { CITYSCAPES_CLASSES, CITYSCAPES_TRAIN_ID } from './cityscapes.js';
 import { detectSceneDataFormat, openSceneData, SceneDataError, type SceneDataFormat } from './datasets.js';
 
 const H = 32;
 const W = 64;
 const CITY = 'testville';
 const DEPTH_TOLERANCE = 1 / (256 * CAMERA.baseline * CAMERA.fx);
-const CITYSCAPES_NAMES = [
-  'road',
-  'sidewalk',
-  'building',
-  'wall',
-  'fence',
-  'pole',
-  'traffic light',
-  'traffic sign',
-  'vegetation',
-  'terrain',
-  'sky',
-  'person',
-  'rider',
-  'car',
-  'truck',
-  'bus',
-  'train',
-  'motorcycle',
-  'bicycle',
-];
 const CAR = SCENE_CLASSES.indexOf('car');
 const PERSON = SCENE_CLASSES.indexOf('person');
 /** The trainIds the generated scenes' classes become. */
@@ -155,7 +134,7 @@ describe('Cityscapes layout', () => {
       expect(ds.skipped).toEqual([]);
       expect([ds.height, ds.width]).toEqual([H, W]);
       expect(ds.labels).toEqual({ semantic: true, instance: true, depth: true });
-      expect(ds.classes).toEqual(CITYSCAPES_NAMES);
+      expect(ds.classes).toEqual(CITYSCAPES_CLASSES);
       expect(ds.thingClasses).toEqual([11, 12, 13, 14, 15, 16, 17, 18]);
       expect(ds.palette).toHaveLength(19);
       let instancePixels = 0;
