@@ -57,3 +57,23 @@ describe('NumpyRandomState', () => {
     expect(() => new NumpyRandomState(1.5)).toThrow(/seed must be an integer/);
   });
 });
+
+describe('NumpyRandomState state', () => {
+  it('continues exactly from a saved state, through JSON, including the cached Gaussian', () => {
+    const a = new NumpyRandomState(7);
+    a.randn(3); // odd count: one Gaussian deviate is cached
+    a.permutation(700); // past the first 624-word block
+    const saved = JSON.parse(JSON.stringify(a.getState())) as ReturnType<NumpyRandomState['getState']>;
+    expect(saved.gauss).not.toBeNull();
+    const expected = [a.standardNormal(), a.random(), ...a.permutation(50)];
+    const b = new NumpyRandomState(0);
+    b.setState(saved);
+    expect([b.standardNormal(), b.random(), ...b.permutation(50)]).toEqual(expected);
+  });
+
+  it('rejects a malformed state', () => {
+    const r = new NumpyRandomState(1);
+    expect(() => r.setState({ key: [1, 2], pos: 0, gauss: null })).toThrow(/key must be 624/);
+    expect(() => r.setState({ ...r.getState(), pos: 625 })).toThrow(/pos must be in \[0, 624\]/);
+  });
+});

@@ -9,6 +9,13 @@ const MATRIX_A = 0x9908b0df;
 const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
 
+/** A NumpyRandomState's position, as JSON. */
+export interface RandomStateSnapshot {
+  key: number[];
+  pos: number;
+  gauss: number | null;
+}
+
 export class NumpyRandomState {
   private readonly mt = new Uint32Array(N);
   private index = N;
@@ -32,6 +39,32 @@ export class NumpyRandomState {
     }
     this.index = N;
     this.gauss = null;
+  }
+
+  /**
+   * The generator's whole state — numpy's `get_state()`: the 624-word key, the position in it and the
+   * cached second Gaussian deviate — as plain JSON, for checkpoints.
+   */
+  getState(): RandomStateSnapshot {
+    return { key: Array.from(this.mt), pos: this.index, gauss: this.gauss };
+  }
+
+  /** Puts back a state from `getState` (numpy's `set_state`); the stream continues exactly from there. */
+  setState(state: RandomStateSnapshot): void {
+    const { key, pos, gauss } = state;
+    if (
+      !Array.isArray(key) ||
+      key.length !== N ||
+      !key.every((k) => Number.isInteger(k) && k >= 0 && k <= 0xffffffff)
+    )
+      throw new RangeError(`random state: key must be ${N} unsigned 32-bit integers`);
+    if (!Number.isInteger(pos) || pos < 0 || pos > N)
+      throw new RangeError(`random state: pos must be in [0, ${N}], got ${pos}`);
+    if (gauss !== null && !Number.isFinite(gauss))
+      throw new RangeError(`random state: gauss must be a number or null`);
+    this.mt.set(key);
+    this.index = pos;
+    this.gauss = gauss;
   }
 
   /** The next raw 32-bit output of MT19937. */
