@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { SCENE_CLASSES, SCENE_PALETTE, THING_CLASSES, type SceneBatch } from '../data/synthetic/scenes.js';
 import { resizeBilinearArea, resizeNearest, type Crop } from '../data/images/resample.js';
-import { NumpyRandomState } from '../random/numpy-random-state.js';
-import type { TrainingData } from '../train/batches.js';
+import { NumpyRandomState, type RandomStateSnapshot } from '../random/numpy-random-state.js';
+import type { ResumableStream, TrainingData } from '../train/batches.js';
 import { orderedTasks, type SceneTask } from './model.js';
 
 /** One labelled frame at the training resolution, flat row-major arrays. */
@@ -306,9 +306,41 @@ export interface SceneBatchOptions {
   augment?: SceneAugmentation | false;
   /** Batches loading ahead of the one being trained on; default 2. */
   prefetch?: number;
+  /**
+   * Frames decoding at once; default 4 (sharp's thread pool). Bounds memory: a full-size Cityscapes frame
+   * takes ≈ 45 MB while it is decoded and resized.
+   */
+  concurrency?: number;
   /** Skip frames whose data are bad instead of failing; `onSkip` hears of each. */
   skipBad?: boolean;
   onSkip?: (index: number, error: Error) => void;
+}
+
+/**
+ * Where a `sceneBatches` stream stands: the frame order's random state before its current permutation,
+ * the position in it, the augmentation stream's state and the frames skipped as bad. Plain JSON.
+ */
+export interface SceneStreamState {
+  permOrigin: RandomStateSnapshot;
+  cursor: number;
+  draws: RandomStateSnapshot;
+  bad: number[];
+}
+
+function checkStreamState(state: unknown, size: number): SceneStreamState {
+  const s = state as Partial<SceneStreamState> | null;
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    !s.permOrigin ||
+    !s.draws ||
+    !Number.isInteger(s.cursor) ||
+    s.cursor! < 0 ||
+    s.cursor! > size ||
+    !Array.isArray(s.bad)
+  )
+    throw new Error(`not the state of a scene batch stream over ${size} frames`);
+  return s as SceneStreamState;
 }
 
 /** Stream offset between the frame order's and the augmentation's random streams. */
@@ -318,9 +350,14 @@ const AUGMENT_STREAM = 0x5eed;
  * Endless minibatches of `source` for `Trainer.fitDataset`: frames in seeded random order (a new
  * permutation when fewer than a batch remain, as the epoch-free scene loop always did), optionally
  * augmented, loaded `prefetch` batches ahead so that file reads and decoding overlap training. Each
- * yielded batch's tensors are the consumer's to dispose (fitDataset does).
+ * yielded batch's tensors are the consumer's to dispose (fitDataset does). Resumable: the position after
+ * the last batch handed out can be saved (`checkpointState`) and a new iterator started from it
+ * (`restoreState`), giving the same batches as the uninterrupted stream (frames skipped as bad aside).
  */
-export function sceneBatches(source: SceneSource, options: SceneBatchOptions): AsyncIterable<TrainingData> {
+export function sceneBatches(
+  source: SceneSource,
+  options: SceneBatchOptions,
+): AsyncIterable<TrainingData> & ResumableStream {
   const { batchSize } = options;
   if (!Number.isInteger(batchSize) || batchSize < 2)
     throw new RangeError(`batchSize must be an integer ≥ 2 (batch norm needs two samples), got ${batchSize}`);
@@ -329,22 +366,52 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
   const prefetch = options.prefetch ?? 2;
   if (!Number.isInteger(prefetch) || prefetch < 0)
     throw new RangeError(`prefetch must be an integer ≥ 0, got ${prefetch}`);
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
+  const limit = limiter(concurrency);
   const augment = options.augment === false ? undefined : options.augment;
   const maxZoom = augment?.maxZoom ?? 1.5;
   if (augment && !(maxZoom >= 1)) throw new RangeError(`augment.maxZoom must be ≥ 1, got ${maxZoom}`);
   const numClasses = source.classes.length;
   const seed = options.seed ?? 0;
 
+  let resumeAt: SceneStreamState | undefined;
+  let consumed: SceneStreamState | undefined;
   return {
+    checkpointState(): SceneStreamState | undefined {
+      return consumed ?? resumeAt;
+    },
+    restoreState(state: unknown): void {
+      resumeAt = checkStreamState(state, source.size);
+      consumed = undefined;
+    },
     [Symbol.asyncIterator]() {
       const order = new NumpyRandomState(seed);
       const draws = new NumpyRandomState((seed + AUGMENT_STREAM) >>> 0);
+      let permOrigin = order.getState();
       let perm = order.permutation(source.size);
       let cursor = 0;
       const bad = new Set<number>();
+      if (resumeAt) {
+        permOrigin = resumeAt.permOrigin;
+        order.setState(permOrigin);
+        perm = order.permutation(source.size);
+        cursor = resumeAt.cursor;
+        draws.setState(resumeAt.draws);
+        resumeAt.bad.forEach((i) => bad.add(i));
+      }
+      /** Where the stream stands now: enough to draw exactly the same batches from here on. */
+      const snapshot = (): SceneStreamState => ({
+        permOrigin,
+        cursor,
+        draws: draws.getState(),
+        bad: [...bad],
+      });
       const refill = () => {
         if (bad.size > source.size - batchSize)
           throw new Error(`fewer than ${batchSize} good frames are left (${bad.size} skipped as bad)`);
+        permOrigin = order.getState();
         perm = order.permutation(source.size);
         cursor = 0;
       };
@@ -366,15 +433,16 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
         const flip = draws.random() < 0.5 && (augment.flip ?? true);
         return { zoom, top, left, flip };
       };
-      const load = async (): Promise<SceneFrame[]> => {
+      const load = async (): Promise<{ frames: SceneFrame[]; after: SceneStreamState }> => {
         // indices and transforms are drawn now, in order, so the stream does not depend on timing
         const picks = Array.from({ length: batchSize }, (_, k) => ({
           index: nextIndex(k === 0),
           t: transform(),
         }));
+        const after = snapshot();
         const frames: SceneFrame[] = [];
         while (picks.length > 0) {
-          const results = await Promise.allSettled(picks.map((p) => source.frame(p.index, p.t)));
+          const results = await Promise.allSettled(picks.map((p) => limit(() => source.frame(p.index, p.t))));
           const retry: typeof picks = [];
           results.forEach((r, k) => {
             if (r.status === 'fulfilled') frames.push(r.value);
@@ -388,9 +456,9 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
           });
           picks.splice(0, picks.length, ...retry);
         }
-        return frames;
+        return { frames, after };
       };
-      const queue: Promise<SceneFrame[]>[] = [];
+      const queue: Promise<{ frames: SceneFrame[]; after: SceneStreamState }>[] = [];
       const fill = () => {
         while (queue.length < prefetch + 1) {
           const p = load();
@@ -401,8 +469,9 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
       return {
         async next(): Promise<IteratorResult<TrainingData>> {
           fill();
-          const frames = await queue.shift()!;
+          const { frames, after } = await queue.shift()!;
           fill();
+          consumed = after;
           return { done: false, value: sceneTrainingBatch(frames, options.tasks, numClasses) };
         },
         return(): Promise<IteratorResult<TrainingData>> {
@@ -411,6 +480,22 @@ export function sceneBatches(source: SceneSource, options: SceneBatchOptions): A
         },
       };
     },
+  };
+}
+
+/** Runs at most `n` of the functions given to it at once, the others queued in order. */
+function limiter(n: number): <T>(run: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(run: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await run();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
   };
 }
 

@@ -8,6 +8,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { SceneBatch } from '../data/synthetic/scenes.js';
 import type { TaskSpec } from '../tasks/task.js';
 import { polyDecay } from '../train/batches.js';
+import type { EpochEvent } from '../train/events.js';
+import type { CheckpointOptions, TrainingCheckpoint } from '../train/options.js';
 import { Trainer } from '../train/trainer.js';
 import { fixedWeighting } from '../weighting/fixed.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
@@ -36,6 +38,10 @@ export interface SceneTrainOptions {
   augment?: SceneAugmentation | false;
   /** Batches loading ahead of training; default 2. */
   prefetch?: number;
+  /** Save a checkpoint every `checkpoint.every` log entries (the Trainer's epochs of `logEvery` steps). */
+  checkpoint?: CheckpointOptions;
+  /** Continue a run from its checkpoint (same model, tasks, data and options): exactly the uninterrupted run. */
+  resumeFrom?: TrainingCheckpoint;
   /** Skip frames whose files are bad (each reported to `onSkip`) instead of stopping. */
   skipBad?: boolean;
   onSkip?: (index: number, error: Error) => void;
@@ -121,7 +127,16 @@ export async function trainSceneModel(
     optimizer: { learningRate: lr0, epsilon: 1e-8 },
   });
   const schedule = polyDecay(steps);
-  const log: SceneLogEntry[] = [];
+  const entryOf = (e: EpochEvent): SceneLogEntry => ({
+    step: e.steps,
+    losses: ordered.map((t) => e.taskLosses[t]!),
+    total: e.loss,
+    weights: ordered.map((t) => e.weights[t]!),
+    learningRate: schedule(e.steps - 1, lr0),
+    ...(e.logVariances ? { logVariances: ordered.map((t) => e.logVariances![t]!) } : {}),
+  });
+  // a resumed run's log starts with the entries its checkpoint holds
+  const log: SceneLogEntry[] = options.resumeFrom ? options.resumeFrom.history.epochs.map(entryOf) : [];
   try {
     await trainer.fitDataset(batches, {
       epochs: Math.ceil(steps / logEvery),
@@ -130,16 +145,10 @@ export async function trainSceneModel(
       learningRateSchedule: schedule,
       metricsEvery: 0,
       ...(signal ? { signal } : {}),
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      ...(options.resumeFrom ? { resumeFrom: options.resumeFrom } : {}),
       onEpochEnd: async (e) => {
-        const entry: SceneLogEntry = {
-          step: e.steps,
-          losses: ordered.map((t) => e.taskLosses[t]!),
-          total: e.loss,
-          weights: strategy.weights(),
-          learningRate: schedule(e.steps - 1, lr0),
-        };
-        const s = (strategy as { logVariances?: () => number[] }).logVariances?.();
-        if (s) entry.logVariances = s;
+        const entry = entryOf(e);
         log.push(entry);
         await onLog?.(entry);
       },

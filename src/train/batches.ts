@@ -27,6 +27,22 @@ export type DatasetBatch = {
 export type BatchStream =
   tf.data.Dataset<DatasetBatch> | AsyncIterable<TrainingData> | Iterable<TrainingData>;
 
+/**
+ * A stream that can report where it is and be put back there, so that a checkpointed run resumes with
+ * the same batches (`sceneBatches` is one). `checkpointState()` is the position after the last batch
+ * handed out (not after batches loaded ahead); `restoreState` makes the next opened iterator continue
+ * from such a position.
+ */
+export interface ResumableStream {
+  checkpointState(): unknown;
+  restoreState(state: unknown): void;
+}
+
+export function isResumable(stream: unknown): stream is ResumableStream {
+  const s = stream as Partial<ResumableStream>;
+  return typeof s.checkpointState === 'function' && typeof s.restoreState === 'function';
+}
+
 /** Pulls batches one at a time; `undefined` when there are no more. */
 export interface BatchIterator {
   next(): Promise<TrainingData | undefined>;

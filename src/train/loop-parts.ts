@@ -16,6 +16,9 @@ export interface LoopSource {
   checkBatches: boolean;
   /** Whether a stream meant to run across epochs ran dry. */
   exhausted?: () => boolean;
+  /** The source's position after the last batch consumed, for checkpoints; and putting it back. */
+  state?: () => unknown;
+  restore?: (state: unknown) => void;
 }
 
 export function isTrainingData(v: TrainingData | BatchStream): v is TrainingData {

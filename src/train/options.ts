@@ -1,9 +1,10 @@
 /** The Trainer's options, results and errors. Browser-safe. */
 import type * as tf from '@tensorflow/tfjs';
 import type { Task } from '../tasks/task.js';
-import type { WeightingStrategy } from '../weighting/strategy.js';
+import type { WeightingState, WeightingStrategy } from '../weighting/strategy.js';
 import type { BatchStream, LearningRateSchedule, TrainingData } from './batches.js';
 import type { PerTask, SplitMetrics, TrainCallbacks } from './events.js';
+import type { History } from './history.js';
 
 export interface AdamOptions {
   /** Default 1e-3. */
@@ -43,6 +44,50 @@ export interface EarlyStoppingOptions {
   monitor?: 'tasks' | 'weighted';
 }
 
+/** An optimiser's state: its step count and moment vectors. */
+export interface AdamState {
+  iterations: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/**
+ * Everything needed to continue a run exactly where an epoch ended: every model weight (batch-norm
+ * statistics too), the optimisers' steps and moments, the weighting strategy's state, the position of
+ * the batch source's random streams, early stopping's state and the history so far. Plain data: a store
+ * (e.g. tfjs-mtl/node's checkpoint folders) serialises it.
+ */
+export interface TrainingCheckpoint {
+  version: 1;
+  /** Epochs completed; training resumes with the next. */
+  epoch: number;
+  /** Optimiser steps taken. */
+  steps: number;
+  /** `model.weights`, in order. */
+  weights: { name: string; shape: number[]; values: Float32Array }[];
+  optimizer: AdamState;
+  strategyOptimizer?: AdamState;
+  strategy: WeightingState;
+  /** The batch source's position (the shuffling stream for `fit`, a resumable stream's state). */
+  data?: unknown;
+  stopping?: {
+    bestLoss: number;
+    bestEpoch: number;
+    firstValidation?: PerTask<number>;
+    /** Model weights then strategy variables at the best epoch (when they are to be restored). */
+    bestWeights?: Float32Array[];
+  };
+  history: History;
+}
+
+/** When and where to save checkpoints. */
+export interface CheckpointOptions {
+  /** Every this many epochs (default 1). */
+  every?: number;
+  /** Receives each checkpoint; training waits for it (write it atomically). */
+  save(checkpoint: TrainingCheckpoint): void | Promise<void>;
+}
+
 /** What `fit` and `fitDataset` share. */
 export interface TrainingLoopOptions extends TrainCallbacks {
   epochs: number;
@@ -63,6 +108,14 @@ export interface TrainingLoopOptions extends TrainCallbacks {
   maxSteps?: number;
   /** Rows per forward pass when evaluating in-memory data; default 4096. */
   evalBatchSize?: number;
+  /** Save a checkpoint at the end of every `every` epochs. */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Continue a run from its checkpoint, with the same model, tasks, strategy, data and options: the
+   * result is the uninterrupted run's, bit for bit on the same backend. `maxSteps` and `epochs` count
+   * from the run's start.
+   */
+  resumeFrom?: TrainingCheckpoint;
 }
 
 export interface FitOptions extends TrainingLoopOptions {

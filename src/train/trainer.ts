@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { NumpyRandomState } from '../random/numpy-random-state.js';
+import { NumpyRandomState, type RandomStateSnapshot } from '../random/numpy-random-state.js';
 import type { Task } from '../tasks/task.js';
 import {
   isGradientStrategy,
@@ -11,6 +11,7 @@ import type { EpochEvent, PerTask, SplitMetrics } from './events.js';
 import { createBatcher } from './batcher.js';
 import {
   disposeBatch,
+  isResumable,
   openBatches,
   type BatchIterator,
   type BatchStream,
@@ -34,6 +35,7 @@ import {
   type FitDatasetOptions,
   type FitOptions,
   type TrainerOptions,
+  type TrainingCheckpoint,
   type TrainingLoopOptions,
 } from './options.js';
 
@@ -286,6 +288,9 @@ export class Trainer {
           }),
         hasValidation: val !== undefined,
         checkBatches: false,
+        // the next epoch's permutation is drawn from this stream
+        state: () => rng.getState(),
+        restore: (state) => rng.setState(state as RandomStateSnapshot),
       });
     } finally {
       batcher.dispose();
@@ -335,6 +340,9 @@ export class Trainer {
         hasValidation: validation !== undefined,
         checkBatches: true,
         exhausted: () => exhausted,
+        ...(isResumable(stream)
+          ? { state: () => stream.checkpointState(), restore: (s: unknown) => stream.restoreState(s) }
+          : {}),
       });
     } finally {
       await shared?.close();
@@ -359,19 +367,29 @@ export class Trainer {
     if (stopping) positiveInt('earlyStopping.patience', stopping.patience);
     const schedule = options.learningRateSchedule;
 
-    const history: History = {
+    const every = options.checkpoint?.every ?? 1;
+    if (options.checkpoint) positiveInt('checkpoint.every', every);
+
+    let history: History = {
       tasks: this.tasks.map((t) => t.name),
       strategy: this.weighting.name,
       epochs: [],
     };
     const started = performance.now();
-    const firstStep = this.stepCount;
+    let firstStep = this.stepCount;
     let lastYield = started;
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
     let firstValidation: PerTask<number> | undefined;
+    let firstEpoch = 1;
+    const resume = options.resumeFrom;
+    if (resume) {
+      ({ history, best, firstValidation } = this.restoreCheckpoint(resume, source));
+      firstEpoch = resume.epoch + 1;
+      firstStep = 0; // maxSteps counts from the run's start
+    }
     const stepsLeft = () => maxSteps === undefined || this.stepCount - firstStep < maxSteps;
     try {
-      for (let epoch = 1; epoch <= epochs && stepsLeft(); epoch++) {
+      for (let epoch = firstEpoch; epoch <= epochs && stepsLeft(); epoch++) {
         const losses = new StepLossSums(this.tasks.length);
         const batches = await source.epoch(epoch);
         try {
@@ -461,6 +479,8 @@ export class Trainer {
             break;
           }
         }
+        if (options.checkpoint && epoch % every === 0)
+          await options.checkpoint.save(this.checkpointState(epoch, history, best, firstValidation, source));
       }
     } finally {
       best.weights?.forEach((w) => w.dispose());
@@ -525,6 +545,102 @@ export class Trainer {
     });
     this.stepCount++;
     return kept;
+  }
+
+  /** The run's state after `epoch` (see TrainingCheckpoint). */
+  private checkpointState(
+    epoch: number,
+    history: History,
+    best: { loss: number; epoch: number; weights: tf.Tensor[] | null },
+    firstValidation: PerTask<number> | undefined,
+    source: LoopSource,
+  ): TrainingCheckpoint {
+    const copy = (s: { iterations: number; m: Float32Array; v: Float32Array }) => ({
+      iterations: s.iterations,
+      m: s.m.slice(),
+      v: s.v.slice(),
+    });
+    const data = source.state?.();
+    return {
+      version: 1,
+      epoch,
+      steps: this.stepCount,
+      weights: this.model.weights.map((w) => ({
+        name: w.originalName,
+        shape: [...w.shape] as number[],
+        values: Float32Array.from(w.read().dataSync()),
+      })),
+      optimizer: copy(this.modelOptimizer.getState()),
+      ...(this.strategyOptimizer ? { strategyOptimizer: copy(this.strategyOptimizer.getState()) } : {}),
+      strategy: structuredClone(this.weighting.getState()),
+      ...(data !== undefined ? { data } : {}),
+      ...(best.epoch > 0
+        ? {
+            stopping: {
+              bestLoss: best.loss,
+              bestEpoch: best.epoch,
+              ...(firstValidation ? { firstValidation: { ...firstValidation } } : {}),
+              ...(best.weights
+                ? { bestWeights: best.weights.map((t) => Float32Array.from(t.dataSync())) }
+                : {}),
+            },
+          }
+        : {}),
+      history: structuredClone(history),
+    };
+  }
+
+  /** Puts a checkpoint's state back into the model, optimisers, strategy and batch source. */
+  private restoreCheckpoint(
+    cp: TrainingCheckpoint,
+    source: LoopSource,
+  ): {
+    history: History;
+    best: { loss: number; epoch: number; weights: tf.Tensor[] | null };
+    firstValidation: PerTask<number> | undefined;
+  } {
+    if (cp.version !== 1) throw new Error(`checkpoint: unknown version ${String(cp.version)}`);
+    const weights = this.model.weights;
+    if (cp.weights.length !== weights.length)
+      throw new Error(`checkpoint: ${cp.weights.length} weights for a model with ${weights.length}`);
+    weights.forEach((w, i) => {
+      const saved = cp.weights[i]!;
+      if (!tf.util.arraysEqual(saved.shape, w.shape as number[]))
+        throw new Error(
+          `checkpoint: weight ${i} ('${saved.name}') is [${saved.shape.join(', ')}], the model's '${w.originalName}' [${w.shape.join(', ')}]`,
+        );
+    });
+    if (cp.history.tasks.join('\u0000') !== this.tasks.map((t) => t.name).join('\u0000'))
+      throw new Error(
+        `checkpoint: tasks ${cp.history.tasks.join(', ')}, not ${this.tasks.map((t) => t.name).join(', ')}`,
+      );
+    if (cp.history.strategy !== this.weighting.name)
+      throw new Error(`checkpoint: strategy '${cp.history.strategy}', not '${this.weighting.name}'`);
+    tf.tidy(() => weights.forEach((w, i) => w.write(tf.tensor(cp.weights[i]!.values, w.shape as number[]))));
+    this.modelOptimizer.setState(cp.optimizer);
+    if (this.strategyOptimizer) {
+      if (!cp.strategyOptimizer) throw new Error('checkpoint: no state of the strategy optimiser');
+      this.strategyOptimizer.setState(cp.strategyOptimizer);
+    }
+    this.weighting.setState(structuredClone(cp.strategy));
+    this.stepCount = cp.steps;
+    if (cp.data !== undefined) {
+      if (!source.restore) throw new Error('checkpoint: the batch source cannot be put back to its position');
+      source.restore(cp.data);
+    }
+    const stop = cp.stopping;
+    const shapes = [...weights.map((w) => w.shape as number[]), ...this.weighting.variables.map((v) => v.shape)];
+    return {
+      history: structuredClone(cp.history),
+      best: stop
+        ? {
+            loss: stop.bestLoss,
+            epoch: stop.bestEpoch,
+            weights: stop.bestWeights ? stop.bestWeights.map((v, i) => tf.tensor(v, shapes[i])) : null,
+          }
+        : { loss: Infinity, epoch: 0, weights: null },
+      firstValidation: stop?.firstValidation ? { ...stop.firstValidation } : undefined,
+    };
   }
 
   private snapshot(): tf.Tensor[] {
