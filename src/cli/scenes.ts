@@ -44,6 +44,8 @@ interface SceneTrainFlags {
   evalSplit?: string;
   augment?: boolean;
   skipBad?: boolean;
+  checkpointEvery: number;
+  resume?: boolean;
   backend: string;
   quiet?: boolean;
 }
@@ -158,12 +160,21 @@ function trainSubcommand(): Command {
     .option('--height <px>', 'frame height the network sees (default 64)', positiveInt)
     .option('--width <px>', 'frame width the network sees (default 128)', positiveInt)
     .option('--out <dir>', 'model folder (default runs/scenes-<time>)')
+    .option(
+      '--checkpoint-every <steps>',
+      'save a checkpoint into <out>.checkpoint/ every this many steps, rounded to the 25-step log interval (0 = never)',
+      nonNegativeInt,
+      100,
+    )
+    .option('--resume', 'continue the run in --out from its last checkpoint (same settings)')
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--quiet', 'no progress output')
     .action(async (flags: SceneTrainFlags, command: Command) => {
       // commander sets augment to true unless --no-augment: only an explicit flag overrides the config
       if (command.getOptionValueSource('augment') === 'default') delete flags.augment;
       const config = await sceneConfig(flags);
+      if (flags.resume && config.out === undefined)
+        throw new UsageError('--resume needs --out: the folder of the run to continue');
       const out = resolve(config.out ?? `runs/scenes-${timestamp()}`);
       await setupBackend(flags.backend);
       const quiet = flags.quiet ?? false;
@@ -172,6 +183,9 @@ function trainSubcommand(): Command {
       const result = await runSceneTraining(
         { ...config, out },
         {
+          checkpointEvery: flags.checkpointEvery,
+          resume: flags.resume ?? false,
+          onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
           onLog: (e) => {
             progress.update(e.step, {
               loss: e.losses.map((v) => v.toFixed(3)).join('/'),

@@ -9,6 +9,9 @@ import { buildSceneModel, orderedTasks, type SceneTask } from '../scenes/model.j
 import { createSceneWeighting, trainSceneModel, type SceneLogEntry } from '../scenes/train.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { openSceneData, SceneDataError, type SceneDataset } from './scene-data/datasets.js';
+import { loadCheckpoint, removeCheckpoints, saveCheckpoint } from './checkpoint-store.js';
+import type { TrainingCheckpoint } from '../train/options.js';
+import { UsageError } from '../cli/errors.js';
 
 export const SCENE_RUN_FILE = 'scene-run.json';
 export const SCENE_LOG_FILE = 'log.json';
@@ -83,6 +86,15 @@ export function openRunData(
 }
 
 export interface SceneRunHooks {
+  /**
+   * Save a checkpoint every this many steps (rounded to the 25-step log interval) into `<out>.checkpoint/`
+   * (0 = never); the checkpoints are removed once the model folder is written.
+   */
+  checkpointEvery?: number;
+  /** Continue the run in `config.out` from its last checkpoint; refused when the settings differ. */
+  resume?: boolean;
+  /** A warning to show (e.g. that the newest checkpoint was damaged and the previous one is used). */
+  onWarning?: (message: string) => void;
   onLog?: (entry: SceneLogEntry) => void | Promise<void>;
   /** A frame left out as bad (with `skipBad`). */
   onSkip?: (error: SceneDataError) => void;
@@ -145,6 +157,17 @@ export async function runSceneTraining(
             : {}),
         }
       : config;
+  const checkpointDir = run.out !== undefined ? `${run.out}.checkpoint` : undefined;
+  const every = hooks.checkpointEvery ?? 0;
+  let resumeFrom: TrainingCheckpoint | undefined;
+  if (hooks.resume) {
+    if (checkpointDir === undefined) throw new UsageError('--resume needs --out (the run to continue)');
+    const stored = await loadCheckpoint<SceneRunConfig>(checkpointDir);
+    if (!stored) throw new UsageError(`--resume: ${run.out} has no checkpoint to continue from`);
+    refuseOtherSettings(stored.settings, { ...run });
+    if (stored.warning) hooks.onWarning?.(stored.warning);
+    resumeFrom = stored.checkpoint;
+  }
   const model = sceneModelFor(run, info.classes.length, tasks);
   const strategy = createSceneWeighting(
     tasks,
@@ -164,6 +187,15 @@ export async function runSceneTraining(
         learningRate: run.lr,
         seed: run.seed,
         augment: (run.augment ?? run.data !== undefined) ? {} : false,
+        ...(checkpointDir !== undefined && every > 0
+          ? {
+              checkpoint: {
+                every: Math.max(1, Math.round(every / SCENE_LOG_EVERY)),
+                save: (cp: TrainingCheckpoint) => saveCheckpoint(checkpointDir, cp, run),
+              },
+            }
+          : {}),
+        ...(resumeFrom ? { resumeFrom } : {}),
         skipBad: run.skipBad,
         ...(hooks.onSkip
           ? {
@@ -197,11 +229,28 @@ export async function runSceneTraining(
         [SCENE_LOG_FILE]: JSON.stringify({ log, trainSeconds, stepMs: result.stepMs }, null, 2) + '\n',
         ...(metrics ? { [SCENE_METRICS_FILE]: JSON.stringify(metrics, null, 2) + '\n' } : {}),
       });
+      if (checkpointDir !== undefined) await removeCheckpoints(checkpointDir);
     }
     return result;
   } finally {
     strategy.dispose();
     model.dispose();
+  }
+}
+
+/** The log interval of scene training (trainSceneModel's default), which checkpoints align to. */
+export const SCENE_LOG_EVERY = 25;
+
+/** Refuses to resume under settings other than the checkpoint's, naming the first that differs. */
+function refuseOtherSettings(saved: SceneRunConfig, now: SceneRunConfig): void {
+  const keys = new Set([...Object.keys(saved), ...Object.keys(now)]);
+  for (const key of keys) {
+    const a = JSON.stringify((saved as Record<string, unknown>)[key]);
+    const b = JSON.stringify((now as Record<string, unknown>)[key]);
+    if (a !== b)
+      throw new UsageError(
+        `--resume: the checkpoint was made with ${key} ${a ?? '(unset)'}, this command has ${b ?? '(unset)'}; run it with the same settings`,
+      );
   }
 }
 
