@@ -13,6 +13,9 @@ export type {
   FitOptions,
   FitDatasetOptions,
   TrainingLoopOptions,
+  TrainingCheckpoint,
+  CheckpointOptions,
+  AdamState,
   TrainerOptions,
   TrainingData,
 } from './train/trainer.js';
@@ -24,6 +27,7 @@ export {
   type BatchIterator,
   type DatasetBatch,
   type LearningRateSchedule,
+  type ResumableStream,
 } from './train/batches.js';
 export { FusedAdam, type FusedAdamOptions } from './train/fused-adam.js';
 export type { EpochEvent, PerTask, SplitMetrics, StepEvent, TrainCallbacks } from './train/events.js';

@@ -50,3 +50,9 @@ export {
   type SceneExperimentOptions,
 } from './scenes-experiment.js';
 export { renderSceneGrid, type GridModel } from './scenes-figures.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  removeCheckpoints,
+  type StoredCheckpoint,
+} from './checkpoint-store.js';
