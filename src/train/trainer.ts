@@ -629,7 +629,10 @@ export class Trainer {
       source.restore(cp.data);
     }
     const stop = cp.stopping;
-    const shapes = [...weights.map((w) => w.shape as number[]), ...this.weighting.variables.map((v) => v.shape)];
+    const shapes = [
+      ...weights.map((w) => w.shape as number[]),
+      ...this.weighting.variables.map((v) => v.shape),
+    ];
     return {
       history: structuredClone(cp.history),
       best: stop
