@@ -254,18 +254,7 @@ export type FolderDatasetSpec = z.output<typeof folderDatasetSchema>;
 
 async function readFolderSpec(root: string): Promise<FolderDatasetSpec> {
   const path = join(root, 'dataset.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new SceneDataError(path, 'cannot read the file (a folders dataset needs its dataset.json)');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new SceneDataError(path, `not valid JSON (${(err as Error).message})`);
-  }
+  const raw = await readJsonFile(path, 'cannot read the file (a folders dataset needs its dataset.json)');
   const parsed = folderDatasetSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -420,28 +409,39 @@ async function checkFrame(f: FrameFiles, encoding: Encoding): Promise<void> {
     if (!(await exists(file))) throw new SceneDataError(file, `missing: the label file of ${f.image}`);
     const info = await headerOf(file);
     checkLabelHeader(file, info, what, depths);
-    if (info.width !== size.width || info.height !== size.height)
-      throw new SceneDataError(
-        file,
-        `${info.width}×${info.height} px, but its image ${f.image} is ${size.width}×${size.height}`,
-      );
+    checkSameSize(file, info, f.image, size);
   }
   if (f.camera !== undefined) await readCamera(f.camera);
 }
 
-async function readCamera(file: string): Promise<CityscapesCamera> {
+type Size = { width: number; height: number };
+
+/** A label must have its image's size (checked from the headers at open, and again when decoded). */
+function checkSameSize(file: string, label: Size, image: string, imageSize: Size): void {
+  if (label.width !== imageSize.width || label.height !== imageSize.height)
+    throw new SceneDataError(
+      file,
+      `${label.width}×${label.height} px, but its image ${image} is ${imageSize.width}×${imageSize.height}`,
+    );
+}
+
+/** A JSON file's value; `unreadable` is the problem reported when it cannot be read. */
+async function readJsonFile(file: string, unreadable: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new SceneDataError(file, 'missing: the camera file that depth from disparity needs');
+    throw new SceneDataError(file, unreadable);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new SceneDataError(file, `not valid JSON (${(err as Error).message})`);
   }
+}
+
+async function readCamera(file: string): Promise<CityscapesCamera> {
+  const raw = await readJsonFile(file, 'missing: the camera file that depth from disparity needs');
   try {
     return parseCityscapesCamera(raw);
   } catch (err) {
@@ -497,11 +497,7 @@ async function readFrame(f: FrameFiles, encoding: Encoding): Promise<RawSceneFra
     [f.instance, instance],
     [f.depth, depth],
   ] as const) {
-    if (l && (l.width !== image.width || l.height !== image.height))
-      throw new SceneDataError(
-        file!,
-        `${l.width}×${l.height} px, but its image ${f.image} is ${image.width}×${image.height}`,
-      );
+    if (l) checkSameSize(file!, l, f.image, image);
   }
   const raw: RawSceneFrame = {
     height: image.height,
