@@ -6,7 +6,12 @@ import { TEST_SEED_OFFSET, type SceneRunConfig } from '../scenes/config.js';
 import { memorySceneSource, type SceneSource } from '../scenes/data.js';
 import { evaluateSceneModel, type SceneMetrics } from '../scenes/evaluate.js';
 import { buildSceneModel, orderedTasks, type SceneTask } from '../scenes/model.js';
-import { createSceneWeighting, trainSceneModel, type SceneLogEntry } from '../scenes/train.js';
+import {
+  createSceneWeighting,
+  SCENE_LOG_EVERY,
+  trainSceneModel,
+  type SceneLogEntry,
+} from '../scenes/train.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { openSceneData, SceneDataError, type SceneDataset } from './scene-data/datasets.js';
 import { loadCheckpoint, removeCheckpoints, saveCheckpoint } from './checkpoint-store.js';
@@ -164,7 +169,7 @@ export async function runSceneTraining(
     if (checkpointDir === undefined) throw new UsageError('--resume needs --out (the run to continue)');
     const stored = await loadCheckpoint<SceneRunConfig>(checkpointDir);
     if (!stored) throw new UsageError(`--resume: ${run.out} has no checkpoint to continue from`);
-    refuseOtherSettings(stored.settings, { ...run });
+    refuseOtherSettings(stored.settings, run);
     if (stored.warning) hooks.onWarning?.(stored.warning);
     resumeFrom = stored.checkpoint;
   }
@@ -237,9 +242,6 @@ export async function runSceneTraining(
     model.dispose();
   }
 }
-
-/** The log interval of scene training (trainSceneModel's default), which checkpoints align to. */
-export const SCENE_LOG_EVERY = 25;
 
 /** Refuses to resume under settings other than the checkpoint's, naming the first that differs. */
 function refuseOtherSettings(saved: SceneRunConfig, now: SceneRunConfig): void {

@@ -18,6 +18,9 @@ import { memorySceneSource, sceneBatches, type SceneAugmentation, type SceneSour
 import { orderedTasks, type SceneTask } from './model.js';
 import { sceneTasks } from './tasks.js';
 
+/** Steps per log entry (and per Trainer epoch) by default; checkpoints fall on these boundaries. */
+export const SCENE_LOG_EVERY = 25;
+
 /** How the task losses are combined. */
 export type SceneWeighting =
   | { kind: 'uncertainty'; initialLogVariance?: number; clamp?: readonly [number, number] }
@@ -101,7 +104,7 @@ export async function trainSceneModel(
 ): Promise<SceneLogEntry[]> {
   const steps = options.steps;
   const lr0 = options.learningRate ?? 2e-3;
-  const logEvery = options.logEvery ?? 25;
+  const logEvery = options.logEvery ?? SCENE_LOG_EVERY;
   if (!Number.isInteger(steps) || steps < 1)
     throw new RangeError(`steps must be an integer ≥ 1, got ${steps}`);
   if (!(lr0 > 0)) throw new RangeError(`learningRate must be > 0, got ${lr0}`);
