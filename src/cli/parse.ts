@@ -53,3 +53,25 @@ export function numberList(value: string): number[] {
   }
   return nums;
 }
+
+/** One share of a sweep: runs k (0-based, in the sweep's fixed order) with k mod `count` = `index` − 1. */
+export interface Shard {
+  /** 1-based, ≤ count. */
+  index: number;
+  count: number;
+}
+
+/** Commander argument parser for `--shard i/n` (1 ≤ i ≤ n). */
+export function shard(value: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !(count >= 1) || !(index >= 1 && index <= count))
+    throw new InvalidArgumentError('must be i/n with 1 ≤ i ≤ n, e.g. 1/4.');
+  return { index, count };
+}
+
+/** Whether run `k` (0-based position in the sweep) belongs to `s` (every run does without a shard). */
+export function inShard(k: number, s: Shard | undefined): boolean {
+  return s === undefined || k % s.count === s.index - 1;
+}
