@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { readTableFile } from '../node/read-table.js';
@@ -12,6 +14,13 @@ import {
   type TrainConfigInput,
 } from '../tabular/config.js';
 import { trainTable } from '../tabular/train-table.js';
+import { TrainingDivergedError, type TrainingCheckpoint } from '../train/options.js';
+import {
+  loadCheckpoint,
+  removeCheckpoints,
+  saveCheckpoint,
+  settingsDifference,
+} from '../node/checkpoint-store.js';
 import { weightingNames } from '../weighting/registry.js';
 import { UsageError } from './errors.js';
 import { formatMetricsTable } from './format.js';
@@ -34,6 +43,7 @@ export interface TrainFlags {
   val?: number;
   test?: number;
   patience?: number;
+  onNan?: 'stop' | 'skip';
   out?: string;
   config?: string;
   backend: string;
@@ -93,6 +103,12 @@ export function addTrainOptions(cmd: Command): Command {
       'early stopping patience on the validation loss, 0 = off (default 30)',
       nonNegativeInt,
     )
+    .addOption(
+      new Option(
+        '--on-nan <policy>',
+        'a step with a NaN/infinite loss: stop the run, or skip the step (default stop)',
+      ).choices(['stop', 'skip']),
+    )
     .option('--out <dir>', 'model folder to write (default runs/train-<timestamp>)')
     .option('--config <file>', 'a YAML or JSON file with the same fields (flags override it)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...NODE_BACKENDS]).default('wasm'))
@@ -135,6 +151,7 @@ export async function buildTrainConfig(
     'val',
     'test',
     'patience',
+    'onNan',
     'out',
   ];
   for (const key of direct) if (fromCli(key)) raw[key] = flags[key];
@@ -148,6 +165,17 @@ export async function buildTrainConfig(
   return { config, dataPath };
 }
 
+interface TrainCommandFlags extends TrainFlags {
+  checkpointEvery: number;
+  resume?: boolean;
+}
+
+/** What must match for `--resume` to continue a table run: every setting, the data file and its bytes. */
+interface TableRunSettings extends Omit<TrainConfig, 'out' | 'data'> {
+  data: string;
+  dataSha256: string;
+}
+
 export function trainCommand(): Command {
   const cmd = new Command('train')
     .description(
@@ -155,10 +183,47 @@ export function trainCommand(): Command {
     )
     .argument('[file]', 'the data: CSV, TSV or a JSON array of records');
   addTrainOptions(cmd);
-  return cmd.action(async (file: string | undefined, flags: TrainFlags) => {
+  cmd
+    .option(
+      '--checkpoint-every <epochs>',
+      'save a checkpoint into <out>.checkpoint/ every this many epochs (0 = never); removed once the model is written',
+      nonNegativeInt,
+      10,
+    )
+    .option('--resume', 'continue the run in --out from its last checkpoint (same settings and data)');
+  return cmd.action(async (file: string | undefined, flags: TrainCommandFlags) => {
     const { config, dataPath } = await buildTrainConfig(cmd, file, flags);
+    if (flags.resume && config.out === undefined)
+      throw new UsageError('--resume needs --out: the folder of the run to continue');
     const table = await readTableFile(dataPath);
     const out = resolve(config.out ?? `runs/train-${timestamp()}`);
+    const checkpointDir = `${out}.checkpoint`;
+    const rest: Partial<TrainConfig> = { ...config };
+    delete rest.out;
+    delete rest.data;
+    const settings: TableRunSettings = {
+      ...(rest as Omit<TrainConfig, 'out' | 'data'>),
+      data: resolve(dataPath),
+      dataSha256: createHash('sha256')
+        .update(await readFile(dataPath))
+        .digest('hex'),
+    };
+    let resumeFrom: TrainingCheckpoint | undefined;
+    if (flags.resume) {
+      const stored = await loadCheckpoint<TableRunSettings>(checkpointDir).catch((err: Error) => {
+        throw new UsageError(`--resume: ${err.message}`);
+      });
+      if (!stored)
+        throw new UsageError(
+          existsSync(join(out, 'weights.bin'))
+            ? `--resume: ${out} has finished already (its model is written)`
+            : `--resume: ${out} has no checkpoint to continue from`,
+        );
+      const differs = settingsDifference(stored.settings, settings);
+      if (differs) throw new UsageError(`--resume: ${differs}`);
+      if (stored.warning) process.stderr.write(`warning: ${stored.warning}\n`);
+      resumeFrom = stored.checkpoint;
+    }
     const backend = await setupBackend(flags.backend);
     const names = config.targets.map((t) => t.name);
     const progress = createProgress(
@@ -167,16 +232,38 @@ export function trainCommand(): Command {
       ['loss', 'val', ...names.map((n) => `σ ${n}`)],
       flags.quiet ?? false,
     );
-    const result = await trainTable(table, config, {
-      onEpochEnd: (e) =>
-        progress.update(e.epoch, {
-          loss: e.loss.toFixed(4),
-          val: e.validation ? e.validation.loss.toFixed(4) : '–',
-          ...Object.fromEntries(names.map((n) => [`σ ${n}`, e.sigmas?.[n]?.toFixed(3) ?? '–'])),
-        }),
-    });
-    progress.stop();
+    let result;
+    try {
+      result = await trainTable(table, config, {
+        onEpochEnd: (e) =>
+          progress.update(e.epoch, {
+            loss: e.loss.toFixed(4),
+            val: e.validation ? e.validation.loss.toFixed(4) : '–',
+            ...Object.fromEntries(names.map((n) => [`σ ${n}`, e.sigmas?.[n]?.toFixed(3) ?? '–'])),
+          }),
+        ...(flags.checkpointEvery > 0
+          ? {
+              checkpoint: {
+                every: flags.checkpointEvery,
+                save: (cp: TrainingCheckpoint) => saveCheckpoint(checkpointDir, cp, settings),
+              },
+            }
+          : {}),
+        ...(resumeFrom ? { resumeFrom } : {}),
+      });
+    } catch (err) {
+      if (err instanceof TrainingDivergedError) {
+        const kept = existsSync(checkpointDir)
+          ? `; the last good checkpoint is kept in ${checkpointDir}`
+          : '';
+        throw new UsageError(`${err.message} (--lr); no model was written${kept}`, 1);
+      }
+      throw err;
+    } finally {
+      progress.stop();
+    }
     await saveTrainedTable(out, result, { data: dataPath, backend, config });
+    await removeCheckpoints(checkpointDir);
     const stopped = result.history.stoppedEarly;
     const lines = [
       `trained ${result.history.epochs.length} epochs on ${backend}` +

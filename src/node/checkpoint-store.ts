@@ -157,3 +157,19 @@ export async function loadCheckpoint<S>(dir: string): Promise<StoredCheckpoint<S
 export async function removeCheckpoints(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * The first setting in which a checkpoint's recorded `saved` settings and a resuming command's `now`
+ * differ, as one line for the user (undefined when they are the same). Compared as JSON, key by key.
+ */
+export function settingsDifference(saved: object, now: object): string | undefined {
+  const a = saved as Record<string, unknown>;
+  const b = now as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const was = JSON.stringify(a[key]);
+    const is = JSON.stringify(b[key]);
+    if (was !== is)
+      return `the checkpoint was made with ${key} ${was ?? '(unset)'}, this command has ${is ?? '(unset)'}; run it with the same settings`;
+  }
+  return undefined;
+}

@@ -14,7 +14,7 @@ import {
 } from '../scenes/train.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { openSceneData, SceneDataError, type SceneDataset } from './scene-data/datasets.js';
-import { loadCheckpoint, removeCheckpoints, saveCheckpoint } from './checkpoint-store.js';
+import { loadCheckpoint, removeCheckpoints, saveCheckpoint, settingsDifference } from './checkpoint-store.js';
 import type { TrainingCheckpoint } from '../train/options.js';
 import { UsageError } from '../cli/errors.js';
 
@@ -169,7 +169,8 @@ export async function runSceneTraining(
     if (checkpointDir === undefined) throw new UsageError('--resume needs --out (the run to continue)');
     const stored = await loadCheckpoint<SceneRunConfig>(checkpointDir);
     if (!stored) throw new UsageError(`--resume: ${run.out} has no checkpoint to continue from`);
-    refuseOtherSettings(stored.settings, run);
+    const differs = settingsDifference(stored.settings, run);
+    if (differs) throw new UsageError(`--resume: ${differs}`);
     if (stored.warning) hooks.onWarning?.(stored.warning);
     resumeFrom = stored.checkpoint;
   }
@@ -240,19 +241,6 @@ export async function runSceneTraining(
   } finally {
     strategy.dispose();
     model.dispose();
-  }
-}
-
-/** Refuses to resume under settings other than the checkpoint's, naming the first that differs. */
-function refuseOtherSettings(saved: SceneRunConfig, now: SceneRunConfig): void {
-  const keys = new Set([...Object.keys(saved), ...Object.keys(now)]);
-  for (const key of keys) {
-    const a = JSON.stringify((saved as Record<string, unknown>)[key]);
-    const b = JSON.stringify((now as Record<string, unknown>)[key]);
-    if (a !== b)
-      throw new UsageError(
-        `--resume: the checkpoint was made with ${key} ${a ?? '(unset)'}, this command has ${b ?? '(unset)'}; run it with the same settings`,
-      );
   }
 }
 

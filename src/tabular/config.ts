@@ -49,6 +49,11 @@ export const trainConfigSchema = z
     test: z.number().min(0).lt(1).default(0.2),
     /** Stop when the validation loss has not improved for this many epochs; 0 = never. */
     patience: z.number().int().nonnegative().default(30),
+    /**
+     * A step whose loss is NaN or ±∞: `stop` (default) ends the run as diverged, with the last good state
+     * put back; `skip` drops such steps and stops after 10 in a row.
+     */
+    onNan: z.enum(['stop', 'skip']).default('stop'),
     out: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {

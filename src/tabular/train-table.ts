@@ -16,7 +16,12 @@ import { regressionTask } from '../tasks/regression.js';
 import type { Task } from '../tasks/task.js';
 import type { EpochEvent } from '../train/events.js';
 import type { History } from '../train/history.js';
-import { Trainer, type TrainingData } from '../train/trainer.js';
+import {
+  Trainer,
+  type CheckpointOptions,
+  type TrainingCheckpoint,
+  type TrainingData,
+} from '../train/trainer.js';
 import { createWeighting, type WeightingName } from '../weighting/registry.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
 import type { TrainConfig } from './config.js';
@@ -26,6 +31,10 @@ export interface TrainTableOptions {
   onEpochEnd?: (event: EpochEvent) => void | Promise<void>;
   signal?: AbortSignal;
   yieldEveryMs?: number;
+  /** Save checkpoints (every `every` epochs) through `save`; see Trainer.fit. */
+  checkpoint?: CheckpointOptions;
+  /** Continue the run (same table and config) from its checkpoint: the result is the uninterrupted run's. */
+  resumeFrom?: TrainingCheckpoint;
 }
 
 export type SplitName = 'train' | 'validation' | 'test';
@@ -165,6 +174,9 @@ export async function trainTable(
       ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.yieldEveryMs !== undefined ? { yieldEveryMs: options.yieldEveryMs } : {}),
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      ...(options.resumeFrom ? { resumeFrom: options.resumeFrom } : {}),
+      onNonFinite: config.onNan,
     });
 
     const learned = weighting.sigmas?.();

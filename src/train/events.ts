@@ -34,6 +34,8 @@ export interface EpochEvent {
   metrics?: { train: SplitMetrics; validation?: SplitMetrics };
   /** Weighted total and per-task losses over the validation set. */
   validation?: { loss: number; taskLosses: PerTask<number> };
+  /** Steps dropped for a non-finite loss (`onNonFinite: 'skip'`); absent when none. */
+  skippedSteps?: number;
   /** Wall time since training began. */
   seconds: number;
 }

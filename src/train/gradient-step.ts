@@ -20,13 +20,17 @@ export class GradientLevelStep {
     private readonly forward: (x: tf.Tensor) => tf.Tensor[],
   ) {}
 
-  /** The model weights' gradients by name, and each task's loss (inside the caller's tidy). */
+  /**
+   * The model weights' gradients by name, and each task's loss (inside the caller's tidy); null, before
+   * the strategy sees them, when `accept` rejects the losses.
+   */
   gradients(
     strategy: GradientWeightingStrategy,
     xb: tf.Tensor,
     targets: tf.Tensor[],
     masks: (tf.Tensor | undefined)[],
-  ): { grads: tf.NamedTensorMap; losses: tf.Scalar[] } {
+    accept?: (losses: tf.Scalar[]) => boolean,
+  ): { grads: tf.NamedTensorMap; losses: tf.Scalar[] } | null {
     const T = this.tasks.length;
     const taskLoss = (t: number) => this.tasks[t]!.loss(this.forward(xb)[t]!, targets[t]!, masks[t]);
     this.roles ??= parameterRoles(this.model, this.modelVars, taskLoss, T);
@@ -39,6 +43,7 @@ export class GradientLevelStep {
       tf.variableGrads(() => taskLoss(t), [...shared, ...own[t]!]),
     );
     const losses = perTask.map((g) => g.value);
+    if (accept && !accept(losses)) return null;
     const representation = this.representationGradients(xb, targets, masks);
     const decision = strategy.aggregate({
       shared: perTask.map((g) => flat(g.grads, shared)),

@@ -36,11 +36,15 @@ export function stopReason(
 /**
  * The epoch's step losses [total, loss_1 … loss_T], kept on the device and summed once at the end (no
  * accumulation kernel per step); folded into a running sum every 1024 steps so long epochs stay flat.
+ * Each fold also notes, on the device, its first step with a non-finite loss, read only when the epoch's
+ * sum turns out non-finite.
  */
 export class StepLossSums {
   steps = 0;
   private pending: tf.Scalar[] = [];
   private folded: tf.Tensor1D | null = null;
+  /** Per fold: the step index it starts at, its first non-finite row's index and values. */
+  private chunks: { offset: number; row: tf.Scalar; values: tf.Tensor1D }[] = [];
 
   constructor(private readonly tasks: number) {}
 
@@ -50,12 +54,24 @@ export class StepLossSums {
     if (this.pending.length >= 1024 * (this.tasks + 1)) this.fold();
   }
 
-  /** Means over the steps; disposes everything held. */
+  /** Means over the steps [total, loss_1 … loss_T]. */
   means(): number[] {
     this.fold();
-    const sums = this.folded!.dataSync();
-    this.dispose();
-    return Array.from(sums, (v) => v / this.steps);
+    return Array.from(this.folded!.dataSync(), (v) => v / this.steps);
+  }
+
+  /**
+   * The epoch's first step (0-based) whose losses were not all finite, with those losses; undefined
+   * when every step's were.
+   */
+  firstNonFinite(): { index: number; losses: number[] } | undefined {
+    this.fold();
+    for (const c of this.chunks) {
+      const values = Array.from(c.values.dataSync());
+      if (values.some((v) => !Number.isFinite(v)))
+        return { index: c.offset + c.row.dataSync()[0]!, losses: values };
+    }
+    return undefined;
   }
 
   dispose(): void {
@@ -63,16 +79,25 @@ export class StepLossSums {
     this.pending = [];
     this.folded?.dispose();
     this.folded = null;
+    this.chunks.forEach((c) => (c.row.dispose(), c.values.dispose()));
+    this.chunks = [];
   }
 
   private fold(): void {
     if (this.pending.length === 0) return;
     const n = this.pending.length / (this.tasks + 1);
     const prev = this.folded;
-    this.folded = tf.tidy(() => {
-      const s = tf.sum<tf.Tensor1D>(tf.reshape(tf.stack(this.pending), [n, -1]), 0);
-      return prev ? tf.add<tf.Tensor1D>(prev, s) : s;
+    const offset = this.steps - n;
+    const [folded, row, values] = tf.tidy((): [tf.Tensor1D, tf.Scalar, tf.Tensor1D] => {
+      const stacked = tf.reshape(tf.stack(this.pending), [n, -1]);
+      const s = tf.sum<tf.Tensor1D>(stacked, 0);
+      // the first row that is not all finite (row 0 when every row is: its values then say so)
+      const finite = tf.cast(tf.all(tf.isFinite(stacked), 1), 'int32');
+      const first = tf.argMin<tf.Scalar>(finite);
+      return [prev ? tf.add<tf.Tensor1D>(prev, s) : s, first, tf.reshape(tf.gather(stacked, first), [-1])];
     });
+    this.folded = folded;
+    this.chunks.push({ offset, row, values });
     prev?.dispose();
     this.pending.forEach((t) => t.dispose());
     this.pending = [];

@@ -77,6 +77,8 @@ export interface TrainingCheckpoint {
     /** Model weights then strategy variables at the best epoch (when they are to be restored). */
     bestWeights?: Float32Array[];
   };
+  /** Each task's loss at the run's first step: the yardstick of the divergence test. */
+  initialLosses?: number[];
   history: History;
 }
 
@@ -116,6 +118,21 @@ export interface TrainingLoopOptions extends TrainCallbacks {
    * from the run's start.
    */
   resumeFrom?: TrainingCheckpoint;
+  /**
+   * A step whose loss is NaN or ±∞: `'stop'` (default) ends the run — the state at the end of the last
+   * good epoch is put back (no checkpoint is written after it) and a TrainingDivergedError names the
+   * epoch, step and task; it is checked once per epoch, with no extra sync per step. `'skip'` drops such
+   * steps (no update; one sync per step to know), counts them in the epoch's `skippedSteps`, and stops
+   * with a TrainingDivergedError after 10 in a row.
+   */
+  onNonFinite?: 'stop' | 'skip';
+  /**
+   * Divergence without NaN: when a task's training loss (the epoch's mean) exceeds this many times its
+   * loss at the run's first step, the run stops — the best state (early
+   * stopping's, else the last good epoch's) is put back and a TrainingDivergedError says so. Default 1000;
+   * `Infinity` turns the test off.
+   */
+  divergenceFactor?: number;
 }
 
 export interface FitOptions extends TrainingLoopOptions {
@@ -152,7 +169,29 @@ export class TrainingDataError extends Error {
   override name = 'TrainingDataError';
 }
 
-/** The loss became NaN or infinite. */
+/** Why a run was stopped as diverged. */
+export type DivergenceKind = 'non-finite' | 'exploded' | 'skipped';
+
+/**
+ * Training diverged: a loss became NaN or ±∞, rose far above its start (`divergenceFactor`), or (with
+ * `onNonFinite: 'skip'`) 10 steps in a row were dropped. The message is one line naming the epoch, the
+ * step and the task. The model, optimisers and strategy hold the state that was put back (the last good
+ * epoch's, or early stopping's best); `history` is the run's up to the epoch that diverged.
+ */
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
+  constructor(
+    message: string,
+    readonly details: {
+      kind: DivergenceKind;
+      epoch: number;
+      step: number;
+      tasks: string[];
+      /** The epoch whose end state the model now holds (0 = the start of training). */
+      restoredEpoch: number;
+      history: History;
+    },
+  ) {
+    super(message);
+  }
 }

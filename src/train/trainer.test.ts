@@ -202,7 +202,7 @@ describe('Trainer', () => {
     const x = tf.ones([4, 1]);
     await expect(
       trainer.fit({ x, targets: [tf.tensor2d([[1], [NaN], [2], [3]])] }, { epochs: 1 }),
-    ).rejects.toThrow(/training diverged in epoch 1: the loss became NaN \(task 'a'\)/);
+    ).rejects.toThrow(/training diverged: the loss of task 'a' became NaN at step 1 \(epoch 1\)/);
   });
 });
 

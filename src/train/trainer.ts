@@ -8,6 +8,7 @@ import {
 } from '../weighting/strategy.js';
 import { GradientLevelStep } from './gradient-step.js';
 import type { EpochEvent, PerTask, SplitMetrics } from './events.js';
+import { captureRunState, restoreRunState, type LoopState, type RunParts } from './run-state.js';
 import { createBatcher } from './batcher.js';
 import {
   disposeBatch,
@@ -31,6 +32,7 @@ import {
 import {
   TrainingDataError,
   TrainingDivergedError,
+  type DivergenceKind,
   type Evaluation,
   type FitDatasetOptions,
   type FitOptions,
@@ -40,6 +42,9 @@ import {
 } from './options.js';
 
 export * from './options.js';
+
+/** With `onNonFinite: 'skip'`, the run stops after this many dropped steps in a row. */
+export const MAX_SKIPPED_IN_A_ROW = 10;
 export type { TrainingData } from './batches.js';
 
 function positiveInt(path: string, v: number): number {
@@ -351,8 +356,8 @@ export class Trainer {
 
   /**
    * The training loop of `fit` and `fitDataset`: epochs of batches from `source.epoch()`, one step per
-   * batch (the batch is disposed after it), then the epoch's event, metrics, validation and early
-   * stopping.
+   * batch (the batch is disposed after it), then the epoch's event, metrics, validation, the divergence
+   * tests, early stopping and checkpoints.
    */
   private async loop(options: TrainingLoopOptions, source: LoopSource): Promise<History> {
     const epochs = positiveInt('epochs', options.epochs);
@@ -366,74 +371,99 @@ export class Trainer {
       throw new Error('earlyStopping needs validationSplit or validationData');
     if (stopping) positiveInt('earlyStopping.patience', stopping.patience);
     const schedule = options.learningRateSchedule;
-
     const every = options.checkpoint?.every ?? 1;
     if (options.checkpoint) positiveInt('checkpoint.every', every);
+    const onNonFinite = options.onNonFinite ?? 'stop';
+    if (onNonFinite !== 'stop' && onNonFinite !== 'skip')
+      throw new RangeError(`onNonFinite must be 'stop' or 'skip', got ${String(onNonFinite)}`);
+    const factor = options.divergenceFactor ?? 1000;
+    if (!(factor > 1)) throw new RangeError(`divergenceFactor must be > 1, got ${factor}`);
 
-    let history: History = {
-      tasks: this.tasks.map((t) => t.name),
-      strategy: this.weighting.name,
-      epochs: [],
-    };
     const started = performance.now();
     let firstStep = this.stepCount;
     let lastYield = started;
-    let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
-    let firstValidation: PerTask<number> | undefined;
-    let firstEpoch = 1;
-    const resume = options.resumeFrom;
-    if (resume) {
-      ({ history, best, firstValidation } = this.restoreCheckpoint(resume, source));
-      firstEpoch = resume.epoch + 1;
+    let state: LoopState = {
+      epoch: 0,
+      steps: this.stepCount,
+      history: { tasks: this.tasks.map((t) => t.name), strategy: this.weighting.name, epochs: [] },
+      best: { loss: Infinity, epoch: 0, weights: null },
+      firstValidation: undefined,
+      initialLosses: undefined,
+    };
+    if (options.resumeFrom) {
+      state = restoreRunState(this.parts(), options.resumeFrom, source);
+      this.stepCount = state.steps;
       firstStep = 0; // maxSteps counts from the run's start
     }
+    // what a diverging run puts back: the state at the end of the last good epoch
+    let lastGood = captureRunState(this.parts(), state, source);
     const stepsLeft = () => maxSteps === undefined || this.stepCount - firstStep < maxSteps;
+    let inARow = 0;
     try {
-      for (let epoch = firstEpoch; epoch <= epochs && stepsLeft(); epoch++) {
+      for (let epoch = state.epoch + 1; epoch <= epochs && stepsLeft(); epoch++) {
         const losses = new StepLossSums(this.tasks.length);
-        const batches = await source.epoch(epoch);
+        let skipped = 0;
+        let means: number[];
         try {
-          while (stepsLeft() && !options.signal?.aborted) {
-            const batch = await batches.next();
-            if (batch === undefined) break;
-            let stepLosses: tf.Scalar[];
-            try {
-              if (source.checkBatches) this.checkData(`batch ${losses.steps + 1} of epoch ${epoch}`, batch);
-              if (schedule) this.setLearningRate(schedule(this.stepCount, this.learningRate));
-              stepLosses = this.trainStep(batch);
-            } finally {
-              disposeBatch(batch);
+          const batches = await source.epoch(epoch);
+          try {
+            while (stepsLeft() && !options.signal?.aborted) {
+              const batch = await batches.next();
+              if (batch === undefined) break;
+              let stepLosses: tf.Scalar[] | null;
+              try {
+                if (source.checkBatches) this.checkData(`batch ${losses.steps + 1} of epoch ${epoch}`, batch);
+                if (schedule) this.setLearningRate(schedule(this.stepCount, this.learningRate));
+                stepLosses = this.trainStep(batch, onNonFinite === 'skip');
+              } finally {
+                disposeBatch(batch);
+              }
+              if (stepLosses === null) {
+                skipped++;
+                if (++inARow >= MAX_SKIPPED_IN_A_ROW)
+                  throw this.diverged(
+                    'skipped',
+                    `${MAX_SKIPPED_IN_A_ROW} steps in a row (to step ${this.stepCount}, epoch ${epoch}) had a non-finite loss and were skipped`,
+                    { epoch, step: this.stepCount, tasks: [] },
+                    state,
+                    lastGood,
+                    source,
+                  );
+                continue;
+              }
+              inARow = 0;
+              // the yardstick of the divergence test: one read, at the run's first step
+              state.initialLosses ??= stepLosses.slice(1).map((t) => t.dataSync()[0]!);
+              if (options.onStep) this.emitStep(options, epoch, stepLosses);
+              losses.add(stepLosses);
+              if (
+                options.yieldEveryMs !== undefined &&
+                performance.now() - lastYield >= options.yieldEveryMs
+              ) {
+                await new Promise((resolve) => setTimeout(resolve, 0));
+                lastYield = performance.now();
+              }
             }
-            if (options.onStep) this.emitStep(options, epoch, stepLosses);
-            losses.add(stepLosses);
-            if (options.yieldEveryMs !== undefined && performance.now() - lastYield >= options.yieldEveryMs) {
-              await new Promise((resolve) => setTimeout(resolve, 0));
-              lastYield = performance.now();
-            }
+          } finally {
+            await batches.close();
           }
+          if (losses.steps === 0) {
+            if (skipped > 0) continue; // every step of the epoch was dropped
+            if (!options.signal?.aborted && epoch === 1 && !source.exhausted?.())
+              throw new TrainingDataError('the training data yielded no batches');
+            if (source.exhausted?.())
+              state.history.stoppedEarly = stopReason(epoch - 1, state.best.epoch, 'dataset exhausted');
+            break; // aborted before the epoch's first step, or the stream ran dry
+          }
+          means = losses.means();
+          if (!means.every(Number.isFinite))
+            throw this.nonFinite(epoch, losses, means, state, lastGood, source);
         } finally {
-          await batches.close();
-        }
-        if (losses.steps === 0) {
           losses.dispose();
-          if (!options.signal?.aborted && epoch === 1 && !source.exhausted?.())
-            throw new TrainingDataError('the training data yielded no batches');
-          if (source.exhausted?.())
-            history.stoppedEarly = stopReason(epoch - 1, best.epoch, 'dataset exhausted');
-          break; // aborted before the epoch's first step, or the stream ran dry
         }
-        const means = losses.means();
         this.weighting.onEpochEnd?.(means.slice(1));
-        if (!Number.isFinite(means[0]!)) {
-          const bad = this.tasks.filter((_, t) => !Number.isFinite(means[t + 1]!)).map((t) => `'${t.name}'`);
-          throw new TrainingDivergedError(
-            `training diverged in epoch ${epoch}: the loss became ${means[0]}` +
-              (bad.length ? ` (task ${bad.join(', ')})` : '') +
-              ` by step ${this.stepCount}` +
-              '; lower the learning rate or check the targets for extreme values',
-          );
-        }
         const event = this.epochEvent(epoch, means, started);
+        if (skipped > 0) event.skippedSteps = skipped;
         const last = epoch === epochs || !stepsLeft();
         const wantMetrics = metricsEvery > 0 && (epoch % metricsEvery === 0 || last);
         if (wantMetrics || (stopping && source.hasValidation)) {
@@ -445,8 +475,12 @@ export class Trainer {
           if (evals.validation)
             event.validation = { loss: evals.validation.loss, taskLosses: evals.validation.taskLosses };
         }
+        const history = state.history;
         history.epochs.push(event);
         await options.onEpochEnd?.(event);
+        const exploded = this.explosion(event, state.initialLosses, factor);
+        if (exploded) throw this.diverged('exploded', exploded.message, exploded, state, lastGood, source);
+        const best = state.best;
         if (options.signal?.aborted) {
           history.stoppedEarly = stopReason(epoch, best.epoch || epoch, 'aborted');
           break;
@@ -457,14 +491,14 @@ export class Trainer {
         }
         if (stopping && event.validation) {
           const minDelta = stopping.minDelta ?? 0;
-          firstValidation ??= event.validation.taskLosses;
+          state.firstValidation ??= event.validation.taskLosses;
           const monitored =
             stopping.monitor === 'weighted'
               ? event.validation.loss
-              : relativeTaskLoss(event.validation.taskLosses, firstValidation);
+              : relativeTaskLoss(event.validation.taskLosses, state.firstValidation);
           if (monitored < best.loss - minDelta) {
             best.weights?.forEach((w) => w.dispose());
-            best = {
+            state.best = {
               loss: monitored,
               epoch,
               weights: stopping.restoreBest === false ? null : this.snapshot(),
@@ -479,13 +513,110 @@ export class Trainer {
             break;
           }
         }
-        if (options.checkpoint && epoch % every === 0)
-          await options.checkpoint.save(this.checkpointState(epoch, history, best, firstValidation, source));
+        state.epoch = epoch;
+        state.steps = this.stepCount;
+        lastGood = captureRunState(this.parts(), state, source);
+        if (options.checkpoint && epoch % every === 0) await options.checkpoint.save(lastGood);
       }
     } finally {
-      best.weights?.forEach((w) => w.dispose());
+      state.best.weights?.forEach((w) => w.dispose());
     }
-    return history;
+    return state.history;
+  }
+
+  /** The error for an epoch whose losses were not all finite, naming the first such step and its tasks. */
+  private nonFinite(
+    epoch: number,
+    losses: StepLossSums,
+    means: number[],
+    state: LoopState,
+    lastGood: TrainingCheckpoint,
+    source: LoopSource,
+  ): TrainingDivergedError {
+    const bad = losses.firstNonFinite();
+    const values = bad?.losses ?? means;
+    const step = this.stepCount - losses.steps + (bad?.index ?? 0) + 1;
+    const tasks = this.tasks.filter((_, t) => !Number.isFinite(values[t + 1]!)).map((t) => t.name);
+    const what = tasks.length
+      ? `the loss of task ${tasks.map((n) => `'${n}'`).join(', ')} became ${values[this.tasks.findIndex((t) => t.name === tasks[0]) + 1]}`
+      : `the weighted total loss became ${values[0]}`;
+    return this.diverged(
+      'non-finite',
+      `${what} at step ${step} (epoch ${epoch})`,
+      { epoch, step, tasks },
+      state,
+      lastGood,
+      source,
+    );
+  }
+
+  /** Tasks whose epoch-mean training loss rose above `factor` × their first step's, with the message; else null. */
+  private explosion(
+    event: EpochEvent,
+    initial: number[] | undefined,
+    factor: number,
+  ): { message: string; epoch: number; step: number; tasks: string[] } | null {
+    if (!initial || factor === Infinity) return null;
+    // the training loss: an optimiser that blows up shows there first, and no data shift fools it
+    const monitored = event.taskLosses;
+    const over = this.tasks
+      .map((t, i) => ({ name: t.name, value: monitored[t.name]!, start: initial[i]! }))
+      .filter((o) => Number.isFinite(o.value) && o.start > 0 && o.value > factor * o.start);
+    if (over.length === 0) return null;
+    const o = over[0]!;
+    return {
+      message:
+        `the training loss of task '${o.name}' rose to ${o.value.toPrecision(3)} in epoch ${event.epoch} (step ${event.steps}), ` +
+        `over ${factor}× its ${o.start.toPrecision(3)} at the first step`,
+      epoch: event.epoch,
+      step: event.steps,
+      tasks: over.map((t) => t.name),
+    };
+  }
+
+  /**
+   * Puts back the state to keep — early stopping's best for an explosion when it has one, else the last
+   * good epoch's — and returns the error saying so.
+   */
+  private diverged(
+    kind: DivergenceKind,
+    what: string,
+    at: { epoch: number; step: number; tasks: string[] },
+    state: LoopState,
+    lastGood: TrainingCheckpoint,
+    source: LoopSource,
+  ): TrainingDivergedError {
+    let restored: string;
+    let restoredEpoch: number;
+    const history = structuredClone(state.history);
+    if (kind === 'exploded' && state.best.weights) {
+      this.restore(state.best.weights);
+      restoredEpoch = state.best.epoch;
+      restored = `kept the best state (epoch ${restoredEpoch})`;
+    } else {
+      const back = restoreRunState(this.parts(), lastGood, source);
+      back.best.weights?.forEach((w) => w.dispose());
+      this.stepCount = back.steps;
+      restoredEpoch = lastGood.epoch;
+      restored =
+        restoredEpoch > 0
+          ? `put back the state after epoch ${restoredEpoch}`
+          : 'put back the state before training';
+    }
+    return new TrainingDivergedError(
+      `training diverged: ${what}; stopped and ${restored}; lower the learning rate or check the data for extreme values`,
+      { kind, ...at, restoredEpoch, history },
+    );
+  }
+
+  private parts(): RunParts {
+    return {
+      model: this.model,
+      taskNames: this.tasks.map((t) => t.name),
+      weighting: this.weighting,
+      modelOptimizer: this.modelOptimizer,
+      strategyOptimizer: this.strategyOptimizer,
+    };
   }
 
   dispose(): void {
@@ -507,9 +638,14 @@ export class Trainer {
     this.currentLearningRate = lr;
   }
 
-  /** One optimiser step on a batch; returns [total, loss_1 … loss_T] (caller disposes). */
-  private trainStep(batch: TrainingData): tf.Scalar[] {
+  /**
+   * One optimiser step on a batch; returns [total, loss_1 … loss_T] (caller disposes) — or, with
+   * `skipNonFinite`, null and no update when a loss is not finite (one sync to know).
+   */
+  private trainStep(batch: TrainingData, skipNonFinite: boolean): tf.Scalar[] | null {
     let kept: tf.Scalar[] = [];
+    let skipped = false;
+    const allFinite = (ls: tf.Tensor[]) => tf.all(tf.isFinite(tf.stack(ls))).dataSync()[0] === 1;
     tf.tidy(() => {
       const xb = batch.x;
       const targets = batch.targets as tf.Tensor[];
@@ -517,7 +653,18 @@ export class Trainer {
       const modelVars = this.modelVars;
       const strategyVars = this.strategyVars;
       if (isGradientStrategy(this.weighting)) {
-        kept = this.gradientLevelStep(this.weighting, xb, targets, masks).map((t) => tf.keep(t));
+        const step = this.gradientLevelStep(
+          this.weighting,
+          xb,
+          targets,
+          masks,
+          skipNonFinite ? allFinite : undefined,
+        );
+        if (step === null) {
+          skipped = true;
+          return;
+        }
+        kept = step.map((t) => tf.keep(t));
         this.weighting.afterStep?.();
         return;
       }
@@ -529,6 +676,12 @@ export class Trainer {
         kept = [total, ...losses].map((t) => tf.keep(t));
         return total;
       }, [...modelVars, ...strategyVars]);
+      if (skipNonFinite && !allFinite(kept)) {
+        kept.forEach((t) => t.dispose());
+        kept = [];
+        skipped = true;
+        return;
+      }
       const pick = (vars: readonly tf.Variable[]): tf.NamedTensorMap => {
         const out: tf.NamedTensorMap = {};
         for (const v of vars) if (grads[v.name]) out[v.name] = grads[v.name]!;
@@ -544,106 +697,7 @@ export class Trainer {
       this.weighting.afterStep?.();
     });
     this.stepCount++;
-    return kept;
-  }
-
-  /** The run's state after `epoch` (see TrainingCheckpoint). */
-  private checkpointState(
-    epoch: number,
-    history: History,
-    best: { loss: number; epoch: number; weights: tf.Tensor[] | null },
-    firstValidation: PerTask<number> | undefined,
-    source: LoopSource,
-  ): TrainingCheckpoint {
-    const copy = (s: { iterations: number; m: Float32Array; v: Float32Array }) => ({
-      iterations: s.iterations,
-      m: s.m.slice(),
-      v: s.v.slice(),
-    });
-    const data = source.state?.();
-    return {
-      version: 1,
-      epoch,
-      steps: this.stepCount,
-      weights: this.model.weights.map((w) => ({
-        name: w.originalName,
-        shape: [...w.shape] as number[],
-        values: Float32Array.from(w.read().dataSync()),
-      })),
-      optimizer: copy(this.modelOptimizer.getState()),
-      ...(this.strategyOptimizer ? { strategyOptimizer: copy(this.strategyOptimizer.getState()) } : {}),
-      strategy: structuredClone(this.weighting.getState()),
-      ...(data !== undefined ? { data } : {}),
-      ...(best.epoch > 0
-        ? {
-            stopping: {
-              bestLoss: best.loss,
-              bestEpoch: best.epoch,
-              ...(firstValidation ? { firstValidation: { ...firstValidation } } : {}),
-              ...(best.weights
-                ? { bestWeights: best.weights.map((t) => Float32Array.from(t.dataSync())) }
-                : {}),
-            },
-          }
-        : {}),
-      history: structuredClone(history),
-    };
-  }
-
-  /** Puts a checkpoint's state back into the model, optimisers, strategy and batch source. */
-  private restoreCheckpoint(
-    cp: TrainingCheckpoint,
-    source: LoopSource,
-  ): {
-    history: History;
-    best: { loss: number; epoch: number; weights: tf.Tensor[] | null };
-    firstValidation: PerTask<number> | undefined;
-  } {
-    if (cp.version !== 1) throw new Error(`checkpoint: unknown version ${String(cp.version)}`);
-    const weights = this.model.weights;
-    if (cp.weights.length !== weights.length)
-      throw new Error(`checkpoint: ${cp.weights.length} weights for a model with ${weights.length}`);
-    weights.forEach((w, i) => {
-      const saved = cp.weights[i]!;
-      if (!tf.util.arraysEqual(saved.shape, w.shape as number[]))
-        throw new Error(
-          `checkpoint: weight ${i} ('${saved.name}') is [${saved.shape.join(', ')}], the model's '${w.originalName}' [${w.shape.join(', ')}]`,
-        );
-    });
-    if (cp.history.tasks.join('\u0000') !== this.tasks.map((t) => t.name).join('\u0000'))
-      throw new Error(
-        `checkpoint: tasks ${cp.history.tasks.join(', ')}, not ${this.tasks.map((t) => t.name).join(', ')}`,
-      );
-    if (cp.history.strategy !== this.weighting.name)
-      throw new Error(`checkpoint: strategy '${cp.history.strategy}', not '${this.weighting.name}'`);
-    tf.tidy(() => weights.forEach((w, i) => w.write(tf.tensor(cp.weights[i]!.values, w.shape as number[]))));
-    this.modelOptimizer.setState(cp.optimizer);
-    if (this.strategyOptimizer) {
-      if (!cp.strategyOptimizer) throw new Error('checkpoint: no state of the strategy optimiser');
-      this.strategyOptimizer.setState(cp.strategyOptimizer);
-    }
-    this.weighting.setState(structuredClone(cp.strategy));
-    this.stepCount = cp.steps;
-    if (cp.data !== undefined) {
-      if (!source.restore) throw new Error('checkpoint: the batch source cannot be put back to its position');
-      source.restore(cp.data);
-    }
-    const stop = cp.stopping;
-    const shapes = [
-      ...weights.map((w) => w.shape as number[]),
-      ...this.weighting.variables.map((v) => v.shape),
-    ];
-    return {
-      history: structuredClone(cp.history),
-      best: stop
-        ? {
-            loss: stop.bestLoss,
-            epoch: stop.bestEpoch,
-            weights: stop.bestWeights ? stop.bestWeights.map((v, i) => tf.tensor(v, shapes[i])) : null,
-          }
-        : { loss: Infinity, epoch: 0, weights: null },
-      firstValidation: stop?.firstValidation ? { ...stop.firstValidation } : undefined,
-    };
+    return skipped ? null : kept;
   }
 
   private snapshot(): tf.Tensor[] {
@@ -661,20 +715,25 @@ export class Trainer {
     return out;
   }
 
-  /** A step of a gradient-level strategy (see GradientLevelStep); returns [total, loss_1 … loss_T]. */
+  /**
+   * A step of a gradient-level strategy (see GradientLevelStep); returns [total, loss_1 … loss_T], or
+   * null without an update when `accept` rejects the task losses.
+   */
   private gradientLevelStep(
     strategy: GradientWeightingStrategy,
     xb: tf.Tensor,
     targets: tf.Tensor[],
     masks: (tf.Tensor | undefined)[],
-  ): tf.Scalar[] {
+    accept?: (losses: tf.Scalar[]) => boolean,
+  ): tf.Scalar[] | null {
     this.gradientStep ??= new GradientLevelStep(this.model, this.tasks, this.modelVars, (x) =>
       this.forward(x, true),
     );
-    const { grads, losses } = this.gradientStep.gradients(strategy, xb, targets, masks);
-    this.modelOptimizer.applyGradients(grads);
+    const step = this.gradientStep.gradients(strategy, xb, targets, masks, accept);
+    if (step === null) return null;
+    this.modelOptimizer.applyGradients(step.grads);
     this.applyWeightDecay();
-    return [strategy.combine(losses), ...losses];
+    return [strategy.combine(step.losses), ...step.losses];
   }
 
   /** Decoupled weight decay on the model's weights only (never on the strategy's variables). */
