@@ -1,8 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
+import { saveCheckpoint } from '../src/node/checkpoint-store.js';
+import type { SceneRunConfig } from '../src/scenes/config.js';
+import type { TrainingCheckpoint } from '../src/train/options.js';
 import { runCli } from './cli.js';
 
 const tiny = ['--height', '32', '--width', '64', '--train-scenes', '16', '--test-scenes', '4'];
@@ -87,7 +98,7 @@ describe('tfjs-mtl scenes', () => {
     }
   }, 60_000);
 
-  it('runs the experiment end to end (smoke size) and resumes from cached runs', () => {
+  it('runs the experiment in two shards, tabulates without a shard, and retrains runs whose settings differ', async () => {
     const out = join(dir, 'experiment');
     const args = [
       'scenes',
@@ -107,9 +118,38 @@ describe('tfjs-mtl scenes', () => {
       '--width',
       '64',
     ];
+    // the sweep's fixed order: run k belongs to shard k mod 2 + 1
+    const order = [
+      'learned-all',
+      'unweighted',
+      'fixed-0.89-0.01-0.1',
+      'fixed-0.5-0.01-0.49',
+      'fixed-0.1-0.01-0.89',
+      'single-semantic',
+      'single-instance',
+      'single-depth',
+      'learned-semantic-instance',
+      'learned-semantic-depth',
+      'learned-instance-depth',
+      'sweep-depth-0.05',
+      'sweep-depth-0.25',
+      'sweep-depth-0.5',
+      'sweep-depth-0.75',
+      'sweep-depth-0.95',
+    ].map((id) => `${id}-seed0`);
+    const doneRuns = (stderr: string) => [...stderr.matchAll(/\] done (\S+)/g)].map((m) => m[1]).sort();
+    for (const i of [1, 2]) {
+      const r = runCli([...args, '--shard', `${i}/2`]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(doneRuns(r.stderr)).toEqual(order.filter((_, k) => k % 2 === i - 1).sort());
+      expect(r.stdout).toMatch(new RegExp(`shard ${i}/2: trained 8, reused 0 .*without --shard`));
+      expect(existsSync(join(out, 'results.md'))).toBe(false);
+    }
+
     const first = runCli(args);
-    expect(first.stderr).toMatch(/\[16\/16\] done/);
-    expect(first.status).toBe(0);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr.match(/\] cached /g)).toHaveLength(16);
+    expect(first.stderr).not.toMatch(/started|resumed/);
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     for (const row of [
       'semantic only',
@@ -125,10 +165,54 @@ describe('tfjs-mtl scenes', () => {
     expect(md).toContain('## Verdict');
     for (const f of ['results.json', 'sweep.png', 'sigma.png', 'qualitative.png'])
       expect(existsSync(join(out, f)), f).toBe(true);
-    expect(readdirSync(join(out, 'runs'))).toHaveLength(16);
-    const again = runCli(args);
-    expect(again.status).toBe(0);
-    expect(again.stderr.match(/cached/g)).toHaveLength(16);
-    expect(again.stderr).not.toMatch(/started/);
-  }, 120_000);
+    expect(readdirSync(join(out, 'runs')).sort()).toEqual([...order].sort());
+
+    // configs and run records hold paths relative to the experiment folder, which can therefore move
+    for (const name of order) {
+      const config = JSON.parse(readFileSync(join(out, 'configs', `${name}.json`), 'utf8')) as SceneRunConfig;
+      expect(config.out, name).toBe(`runs/${name}`);
+      const recorded = JSON.parse(
+        readFileSync(join(out, 'runs', name, 'scene-run.json'), 'utf8'),
+      ) as SceneRunConfig;
+      expect(recorded.out, name).toBe(`runs/${name}`);
+    }
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      runs: { dir: string }[];
+    };
+    expect(results.runs.map((r) => r.dir).sort()).toEqual(order.map((name) => `runs/${name}`).sort());
+    const moved = join(dir, 'experiment-moved');
+    renameSync(out, moved);
+    const again = runCli([...args.slice(0, 3), moved, ...args.slice(4)]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr.match(/\] cached /g)).toHaveLength(16);
+    // the same tables, but for the folder named in the command line
+    expect(readFileSync(join(moved, 'results.md'), 'utf8')).toBe(
+      md.replaceAll('/experiment ', '/experiment-moved '),
+    );
+
+    // a finished run recorded with another setting is trained again; so is one whose checkpoint has other settings
+    const recordedFile = join(moved, 'runs', 'single-depth-seed0', 'scene-run.json');
+    const recorded = JSON.parse(readFileSync(recordedFile, 'utf8')) as SceneRunConfig;
+    writeFileSync(recordedFile, JSON.stringify({ ...recorded, lr: 0.003 }));
+    const stale = join(moved, 'runs', 'unweighted-seed0');
+    const staleConfig = JSON.parse(readFileSync(join(stale, 'scene-run.json'), 'utf8')) as SceneRunConfig;
+    rmSync(stale, { recursive: true });
+    await saveCheckpoint(`${stale}.checkpoint`, { version: 1 } as TrainingCheckpoint, {
+      ...staleConfig,
+      out: stale,
+      steps: 999,
+    });
+    const changed = runCli([...args.slice(0, 3), moved, ...args.slice(4)]);
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.stderr.match(/\] cached /g)).toHaveLength(14);
+    expect(changed.stderr).toMatch(
+      /started single-depth-seed0 \(retraining: it was trained with lr 0\.003, this command has 0\.002\)\n/,
+    );
+    expect(changed.stderr).toMatch(
+      /started unweighted-seed0 \(starting afresh: its checkpoint was made with steps 999, this command has 2\)\n/,
+    );
+    expect(doneRuns(changed.stderr)).toEqual(['single-depth-seed0', 'unweighted-seed0']);
+    expect((JSON.parse(readFileSync(recordedFile, 'utf8')) as SceneRunConfig).lr).toBe(0.002);
+    expect(existsSync(`${stale}.checkpoint`)).toBe(false);
+  }, 180_000);
 });

@@ -19,7 +19,7 @@ import { SCENE_TASKS } from '../scenes/model.js';
 import { SCENE_CLASSES } from '../data/synthetic/scenes.js';
 import { timestamp } from './demo.js';
 import { UsageError } from './errors.js';
-import { nonNegativeInt, numberList, positiveInt, positiveNumber } from './parse.js';
+import { nonNegativeInt, numberList, positiveInt, positiveNumber, shard } from './parse.js';
 import { createProgress } from './progress.js';
 
 interface SceneTrainFlags {
@@ -401,7 +401,7 @@ function experimentSubcommand(): Command {
   const d = SCENE_EXPERIMENT_DEFAULTS;
   return new Command('experiment')
     .description(
-      "the paper's Table 1 on synthetic scenes: single-task, unweighted, fixed-weight grid and learned weights; resumes cached runs",
+      "the paper's Table 1 on synthetic scenes: single-task, unweighted, fixed-weight grid and learned weights; reuses finished runs with the same settings and continues unfinished ones from their checkpoints",
     )
     .option('--out <dir>', 'results folder', d.out)
     .option('--steps <n>', 'steps of every run', positiveInt, d.steps)
@@ -411,26 +411,45 @@ function experimentSubcommand(): Command {
     .option('--test-scenes <n>', 'test scenes', positiveInt, d.testScenes)
     .option('--height <px>', 'image height', positiveInt, d.height)
     .option('--width <px>', 'image width', positiveInt, d.width)
+    .option(
+      '--checkpoint-every <steps>',
+      'checkpoint every run this often, to continue it if interrupted (0 = never)',
+      nonNegativeInt,
+      d.checkpointEvery,
+    )
+    .option(
+      '--shard <i/n>',
+      'train only share i of n of the runs (run k belongs to share k mod n + 1) and write no tables',
+      shard,
+    )
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--quiet', 'no progress output')
     .action(async (flags: SceneExperimentFlags) => {
       const { quiet = false, ...options } = flags;
+      const out = resolve(options.out);
       const result = await runSceneExperiment({
         ...options,
-        out: resolve(options.out),
+        out,
         onProgress: quiet
           ? undefined
           : (p) =>
               process.stderr.write(
-                `[${p.done}/${p.total}] ${p.state} ${p.run}${p.error ? `: ${p.error}` : ''}\n`,
+                `[${p.done}/${p.total}] ${p.state} ${p.run}${p.note ? ` (${p.note})` : ''}${p.error ? `: ${p.error}` : ''}\n`,
               ),
       });
-      if (!quiet) process.stdout.write(`${result.markdownPath}\n`);
       if (result.failed.length > 0) {
         throw new Error(
           `${result.failed.length} run(s) failed: ${result.failed.map((f) => f.run).join(', ')}`,
         );
       }
+      if (quiet) return;
+      if (options.shard) {
+        const { index, count } = options.shard;
+        process.stdout.write(
+          `shard ${index}/${count}: trained ${result.trained.length}, reused ${result.reused.length} of its runs; ` +
+            `run the same command without --shard on ${out} to write the tables once every shard is done\n`,
+        );
+      } else if (result.markdownPath) process.stdout.write(`${result.markdownPath}\n`);
     });
 }
 

@@ -1,11 +1,13 @@
 /**
  * The paper's Table 1 on synthetic scenes: every configuration × seed trained in a child process
- * (`tfjs-mtl scenes train --config`), cached by run folder, then tabulated with figures.
+ * (`tfjs-mtl scenes train --config`), cached by run folder (reused only under the same settings),
+ * checkpointed and resumed, optionally one shard at a time, then tabulated with figures.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import type { SceneRunConfig } from '../scenes/config.js';
+import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { inShard, type Shard } from '../cli/parse.js';
+import { parseSceneRunConfig, type SceneRunConfig } from '../scenes/config.js';
 import type { SceneMetrics } from '../scenes/evaluate.js';
 import type { SceneTask } from '../scenes/model.js';
 import type { SceneLogEntry } from '../scenes/train.js';
@@ -16,10 +18,12 @@ import {
   type SceneRunRecord,
 } from '../scenes/experiment-summary.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { loadCheckpoint, removeCheckpoints } from './checkpoint-store.js';
 import { runCliInChild } from './cli-child.js';
 import { writeSceneFigures } from './scenes-figures.js';
-import { SCENE_LOG_FILE, SCENE_METRICS_FILE } from './scenes-run.js';
+import { SCENE_LOG_FILE, SCENE_METRICS_FILE, SCENE_RUN_FILE } from './scenes-run.js';
 
+/** The committed experiment's settings (the defaults of `tfjs-mtl scenes experiment`). */
 export const SCENE_EXPERIMENT_DEFAULTS = Object.freeze({
   out: 'experiments/scenes',
   steps: 1000,
@@ -28,6 +32,8 @@ export const SCENE_EXPERIMENT_DEFAULTS = Object.freeze({
   testScenes: 200,
   height: 64,
   width: 128,
+  /** Steps between a run's checkpoints (rounded to the 25-step log interval). */
+  checkpointEvery: 100,
 });
 
 /** One configuration of the experiment (a row of the table). */
@@ -115,7 +121,21 @@ export function sceneExperimentConfigs(): SceneExperimentConfig[] {
   return configs;
 }
 
+/** What happened to one run: reused, trained from scratch, continued from its checkpoint, finished or failed. */
+export interface SceneExperimentProgress {
+  run: string;
+  state: 'cached' | 'started' | 'resumed' | 'done' | 'failed';
+  /** Runs of this command (its shard) finished so far, and how many it has. */
+  done: number;
+  total: number;
+  error?: string;
+  /** Why a run is trained (again, or afresh): the setting that differed, or a checkpoint that is unusable. */
+  note?: string;
+}
+
+/** Settings of `runSceneExperiment`; the sweep's own settings (steps … width) make up every run's config. */
 export interface SceneExperimentOptions {
+  /** The experiment folder: configs/, runs/ and the tables and figures. */
   out: string;
   steps: number;
   seeds: number;
@@ -125,25 +145,111 @@ export interface SceneExperimentOptions {
   height: number;
   width: number;
   backend: string;
-  onProgress?: (p: {
-    run: string;
-    state: 'cached' | 'started' | 'done' | 'failed';
-    done: number;
-    total: number;
-    error?: string;
-  }) => void;
+  /** Train only this share of the runs, and write no tables (a later run without a shard writes them). */
+  shard?: Shard;
+  /** Steps between checkpoints of each run (default SCENE_EXPERIMENT_DEFAULTS.checkpointEvery; 0 = none). */
+  checkpointEvery?: number;
+  onProgress?: (p: SceneExperimentProgress) => void;
 }
 
+/** What `runSceneExperiment` did; tables (summaries, markdownPath) only without a shard. */
 export interface SceneExperimentResult {
   summaries: SceneConfigSummary[];
   failed: { run: string; error: string }[];
-  markdownPath: string;
+  /** results.md, or undefined when a shard was run (no tables written). */
+  markdownPath: string | undefined;
+  /** Runs trained (or continued) by this command, and runs reused as finished. */
+  trained: string[];
+  reused: string[];
 }
 
-/** Runs (or reuses) every run, then writes results.json, results.md and the figures into `out`. */
+/** A run config of the experiment with `out` relative to the experiment folder (as written to configs/). */
+function relativeRunConfig(run: SceneRunConfig, name: string): SceneRunConfig {
+  return { ...run, out: join('runs', name) };
+}
+
+/**
+ * How a recorded run config (scene-run.json, or a checkpoint's settings) differs from `wanted`, both with
+ * their defaults filled in — "with lr 0.003, this command has 0.002" — or undefined when it does not;
+ * `dataset` is ignored, and `out` unless `compareOut`.
+ */
+function sceneRunDifference(
+  recorded: Record<string, unknown>,
+  wanted: SceneRunConfig,
+  compareOut = false,
+): string | undefined {
+  const { out: recordedOut, ...rest } = recorded;
+  delete rest['dataset'];
+  let a: Record<string, unknown>;
+  try {
+    a = parseSceneRunConfig(compareOut ? { ...rest, out: recordedOut } : rest, 'recorded settings');
+  } catch (err) {
+    return `with settings this version cannot read (${(err as Error).message.split('\n')[0]!})`;
+  }
+  const b: Record<string, unknown> = { ...wanted };
+  if (!compareOut) delete b['out'];
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = JSON.stringify(a[key]);
+    const y = JSON.stringify(b[key]);
+    if (x !== y) return `with ${key} ${x ?? '(unset)'}, this command has ${y ?? '(unset)'}`;
+  }
+  return undefined;
+}
+
+type RunPlan = { kind: 'finished' } | { kind: 'train'; resume: boolean; note?: string };
+
+/**
+ * Whether run `run` (its absolute `out` as the training child will see it) is finished under the same
+ * settings, can continue from its checkpoint, or must be trained from scratch — clearing what is stale.
+ */
+async function planRun(run: SceneRunConfig): Promise<RunPlan> {
+  const dir = run.out!;
+  const checkpointDir = `${dir}.checkpoint`;
+  let note: string | undefined;
+  if (existsSync(join(dir, SCENE_METRICS_FILE))) {
+    let recorded: Record<string, unknown> | undefined;
+    try {
+      recorded = JSON.parse(await readFile(join(dir, SCENE_RUN_FILE), 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      note = `retraining: its ${SCENE_RUN_FILE} is unreadable (${(err as Error).message})`;
+    }
+    const diff = recorded && sceneRunDifference(recorded, run);
+    if (recorded && !diff) {
+      // a run killed between saving its model and removing its checkpoints
+      await removeCheckpoints(checkpointDir);
+      return { kind: 'finished' };
+    }
+    if (diff) note = `retraining: it was trained ${diff}`;
+    // the stale run folder goes, so the new run can take its place
+    await rm(dir, { recursive: true, force: true });
+    await removeCheckpoints(checkpointDir);
+    return { kind: 'train', resume: false, ...(note ? { note } : {}) };
+  }
+  if (!existsSync(checkpointDir)) return { kind: 'train', resume: false };
+  try {
+    const stored = await loadCheckpoint<Record<string, unknown>>(checkpointDir);
+    const diff = stored && sceneRunDifference(stored.settings, run, true);
+    if (stored && !diff) return { kind: 'train', resume: true };
+    if (diff) note = `starting afresh: its checkpoint was made ${diff}`;
+  } catch (err) {
+    note = `starting afresh: ${(err as Error).message}`;
+  }
+  await removeCheckpoints(checkpointDir);
+  return { kind: 'train', resume: false, ...(note ? { note } : {}) };
+}
+
+/**
+ * Runs (or reuses) every run of the sweep — or, with `shard`, only that share of them — then, without a
+ * shard, writes results.json, results.md and the figures into `out`. A finished run is reused only when
+ * its scene-run.json records the settings this command would train with; an unfinished one continues from
+ * its checkpoint.
+ */
 export async function runSceneExperiment(options: SceneExperimentOptions): Promise<SceneExperimentResult> {
-  const { out } = options;
+  const out = resolve(options.out);
   const configs = sceneExperimentConfigs();
+  await mkdir(join(out, 'configs'), { recursive: true });
+  // the training child runs in the experiment folder, where getcwd() reports the real path
+  const realOut = await realpath(out);
   const runs: { name: string; config: SceneExperimentConfig; seed: number; run: SceneRunConfig }[] = [];
   for (const config of configs) {
     for (let seed = 0; seed < options.seeds; seed++) {
@@ -165,7 +271,7 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
         encoderChannels: [16, 32, 64],
         asppChannels: 32,
         decoderChannels: 32,
-        out: join(out, 'runs', name),
+        out: join(realOut, 'runs', name),
         split: 'train',
         evalSplit: 'val',
         skipBad: false,
@@ -173,40 +279,65 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
       runs.push({ name, config, seed, run });
     }
   }
-  await mkdir(join(out, 'configs'), { recursive: true });
   const failed: SceneExperimentResult['failed'] = [];
+  const trained: string[] = [];
+  const reused: string[] = [];
+  const mine = runs.filter((_, k) => inShard(k, options.shard));
+  const checkpointEvery = options.checkpointEvery ?? SCENE_EXPERIMENT_DEFAULTS.checkpointEvery;
   let done = 0;
-  const queue = [...runs];
+  const queue = [...mine];
   const worker = async () => {
     for (let r = queue.shift(); r; r = queue.shift()) {
       const report = options.onProgress;
-      if (existsSync(join(r.run.out!, SCENE_METRICS_FILE))) {
-        report?.({ run: r.name, state: 'cached', done: ++done, total: runs.length });
+      const total = mine.length;
+      const plan = await planRun(r.run);
+      if (plan.kind === 'finished') {
+        reused.push(r.name);
+        report?.({ run: r.name, state: 'cached', done: ++done, total });
         continue;
       }
-      const configPath = join(out, 'configs', `${r.name}.json`);
-      await writeFileAtomic(configPath, JSON.stringify(r.run, null, 2) + '\n');
-      report?.({ run: r.name, state: 'started', done, total: runs.length });
-      const error = await runCliInChild([
-        'scenes',
-        'train',
-        '--config',
-        configPath,
-        '--quiet',
-        '--backend',
-        options.backend,
-      ]);
+      // paths in the config are relative to the experiment folder, where the child runs
+      const configFile = join('configs', `${r.name}.json`);
+      await writeFileAtomic(
+        join(out, configFile),
+        JSON.stringify(relativeRunConfig(r.run, r.name), null, 2) + '\n',
+      );
+      trained.push(r.name);
+      report?.({
+        run: r.name,
+        state: plan.resume ? 'resumed' : 'started',
+        done,
+        total,
+        ...(plan.note ? { note: plan.note } : {}),
+      });
+      const error = await runCliInChild(
+        [
+          'scenes',
+          'train',
+          '--config',
+          configFile,
+          '--quiet',
+          '--backend',
+          options.backend,
+          '--checkpoint-every',
+          String(checkpointEvery),
+          ...(plan.resume ? ['--resume'] : []),
+        ],
+        { cwd: realOut },
+      );
       if (error) failed.push({ run: r.name, error });
+      else await relativizeRecordedOut(r.run.out!, r.name);
       report?.({
         run: r.name,
         state: error ? 'failed' : 'done',
         done: ++done,
-        total: runs.length,
+        total,
         ...(error ? { error } : {}),
       });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker));
+  if (options.shard) return { summaries: [], failed, markdownPath: undefined, trained, reused };
 
   const records: SceneRunRecord[] = [];
   for (const r of runs) {
@@ -225,7 +356,7 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
       log: logFile.log,
       trainSeconds: logFile.trainSeconds,
       stepMs: logFile.stepMs,
-      dir: relative(out, dir),
+      dir: relative(realOut, dir),
     });
   }
   const summaries = summarizeSceneRuns(configs, records);
@@ -265,5 +396,12 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
       2,
     ) + '\n',
   );
-  return { summaries, failed, markdownPath };
+  return { summaries, failed, markdownPath, trained, reused };
+}
+
+/** scene-run.json records `out` relative to the experiment folder, so the folder can move (or be committed). */
+async function relativizeRecordedOut(dir: string, name: string): Promise<void> {
+  const file = join(dir, SCENE_RUN_FILE);
+  const recorded = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  await writeFileAtomic(file, JSON.stringify({ ...recorded, out: join('runs', name) }, null, 2) + '\n');
 }
