@@ -18,7 +18,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
-        '(CI does) or point CHROMIUM_PATH at a Chromium binary.',
+        "(npm test's pretest step does) or point CHROMIUM_PATH at a Chromium binary.",
     );
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
