@@ -154,3 +154,30 @@ describe('train --resume refuses what it cannot continue exactly', () => {
     expect(none.stderr).toMatch(/has no checkpoint to continue from/);
   }, 120_000);
 });
+
+describe('train stops a diverging run', () => {
+  it('penguins at --lr 10: one line saying it diverged, exit ≠ 0, no model written', () => {
+    const penguins = join('node_modules', 'vega-datasets', 'data', 'penguins.json');
+    const out = join(dir, 'penguins-lr10');
+    const r = runCli([
+      'train',
+      penguins,
+      '--target',
+      'Species',
+      '--target',
+      'Body Mass (g)',
+      '--features',
+      'Beak Length (mm),Beak Depth (mm),Flipper Length (mm),Island',
+      '--lr',
+      '10',
+      '--quiet',
+      '--out',
+      out,
+    ]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/training diverged: the training loss of task '.*' rose to .* in epoch 1/);
+    expect(r.stderr).toMatch(/no model was written/);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});

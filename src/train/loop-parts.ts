@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BatchIterator, BatchStream, TrainingData } from './batches.js';
 import type { PerTask } from './events.js';
 import type { History } from './history.js';
-import type { Evaluation } from './options.js';
+import { TrainingDataError, type Evaluation } from './options.js';
 
 /** What the training loop needs from `fit` or `fitDataset`. */
 export interface LoopSource {
@@ -126,4 +126,34 @@ export function sliceRows(t: tf.Tensor, start: number, size: number): tf.Tensor 
   const begin = t.shape.map((_, i) => (i === 0 ? start : 0));
   const sz = t.shape.map((d, i) => (i === 0 ? size : d));
   return tf.slice(t, begin, sz);
+}
+
+/** Checks that a batch (or data set) fits the tasks: fresh tensors, one row count, one target per task. */
+export function checkTrainingData(taskNames: readonly string[], path: string, data: TrainingData): void {
+  const tensors = [data.x, ...data.targets, ...(data.masks ?? [])];
+  if (tensors.some((t) => t?.isDisposed))
+    throw new TrainingDataError(
+      `${path} holds a disposed tensor: a stream must yield fresh tensors every time (fitDataset disposes each batch after its step)`,
+    );
+  const n = data.x.shape[0];
+  if (n === undefined || n < 1) throw new TrainingDataError(`${path}.x has no samples`);
+  if (data.targets.length !== taskNames.length) {
+    throw new TrainingDataError(
+      `${path}.targets has ${data.targets.length} entries for ${taskNames.length} tasks`,
+    );
+  }
+  data.targets.forEach((t, i) => {
+    if (t.shape[0] !== n) {
+      throw new TrainingDataError(
+        `${path}.targets[${i}] (task '${taskNames[i]}') has ${t.shape[0]} rows, x has ${n}`,
+      );
+    }
+  });
+  data.masks?.forEach((m, i) => {
+    if (m !== undefined && m.shape[0] !== n) {
+      throw new TrainingDataError(
+        `${path}.masks[${i}] (task '${taskNames[i]}') must have ${n} rows, got [${m.shape.join(', ')}]`,
+      );
+    }
+  });
 }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { NumpyRandomState, type RandomStateSnapshot } from '../random/numpy-random-state.js';
 import type { Task } from '../tasks/task.js';
 import {
   isGradientStrategy,
@@ -9,7 +8,6 @@ import {
 import { GradientLevelStep } from './gradient-step.js';
 import type { EpochEvent, PerTask, SplitMetrics } from './events.js';
 import { captureRunState, restoreRunState, type LoopState, type RunParts } from './run-state.js';
-import { createBatcher } from './batcher.js';
 import {
   disposeBatch,
   isResumable,
@@ -20,8 +18,10 @@ import {
 } from './batches.js';
 import { FusedAdam } from './fused-adam.js';
 import type { History } from './history.js';
+import { explodedTasks, nonFiniteStep } from './divergence.js';
+import { memorySource } from './memory-source.js';
 import {
-  identity,
+  checkTrainingData,
   isTrainingData,
   relativeTaskLoss,
   sliceRows,
@@ -142,7 +142,7 @@ export class Trainer {
 
   /** Weighted loss, per-task losses and metrics over a whole data set, in chunks of `batchSize` rows. */
   evaluate(data: TrainingData, batchSize = 4096): Evaluation {
-    this.checkData('data', data);
+    checkTrainingData(this.taskNames, 'data', data);
     const n = data.x.shape[0];
     const sums = this.tasks.map((t) => new Float64Array(1 + t.metricSumNames.length));
     for (let start = 0; start < n; start += batchSize) {
@@ -167,7 +167,7 @@ export class Trainer {
     try {
       for (let b = await it.next(); b !== undefined; b = await it.next()) {
         try {
-          this.checkData(`validation batch ${count + 1}`, b);
+          checkTrainingData(this.taskNames, `validation batch ${count + 1}`, b);
           this.addEvaluationSums(sums, b);
         } finally {
           disposeBatch(b);
@@ -225,81 +225,15 @@ export class Trainer {
 
   /** Trains for `options.epochs` epochs on in-memory data; resolves with the history. */
   async fit(data: TrainingData, options: FitOptions): Promise<History> {
-    this.checkData('data', data);
-    const batchSize = positiveInt('batchSize', options.batchSize ?? 32);
-    const split = options.validationSplit ?? 0;
-    if (!(split >= 0 && split < 1)) throw new RangeError(`validationSplit must be in [0, 1), got ${split}`);
-    if (split > 0 && options.validationData)
-      throw new Error('give either validationSplit or validationData, not both');
-    const rng = new NumpyRandomState(options.seed ?? 0);
-
-    const owned: tf.Tensor[] = [];
-    let train = data;
-    let validation = options.validationData;
-    if (validation) this.checkData('validationData', validation);
-    if (split > 0) {
-      const n = data.x.shape[0];
-      const nVal = Math.round(n * split);
-      if (nVal < 1 || nVal >= n)
-        throw new RangeError(`validationSplit ${split} of ${n} samples leaves an empty split`);
-      const perm = rng.permutation(n);
-      const pick = (idx: Int32Array): TrainingData => {
-        const i = tf.tensor1d(idx, 'int32');
-        const picked: TrainingData = {
-          x: tf.gather(data.x, i),
-          targets: data.targets.map((t) => tf.gather(t, i)),
-          masks: this.tasks.map((_, k) => (data.masks?.[k] ? tf.gather(data.masks[k], i) : undefined)),
-        };
-        i.dispose();
-        owned.push(
-          picked.x,
-          ...picked.targets,
-          ...picked.masks!.filter((m): m is tf.Tensor => m !== undefined),
-        );
-        return picked;
-      };
-      train = pick(perm.slice(0, n - nVal));
-      validation = pick(perm.slice(n - nVal));
-    }
-    const nTrain = train.x.shape[0];
-    const batcher = createBatcher(this.batchSources(train));
-    const masked = this.tasks.map((_, t) => train.masks?.[t] !== undefined);
-    const T = this.tasks.length;
-    const val = validation;
+    checkTrainingData(this.taskNames, 'data', data);
+    if (options.validationData) checkTrainingData(this.taskNames, 'validationData', options.validationData);
+    const memory = memorySource(data, options, this.tasks.length, (d) =>
+      this.evaluate(d, options.evalBatchSize),
+    );
     try {
-      return await this.loop(options, {
-        epoch: () => {
-          // one permutation per epoch, drawn when the epoch starts
-          const order = options.shuffle === false ? identity(nTrain) : rng.permutation(nTrain);
-          let start = 0;
-          const next = (): TrainingData | undefined => {
-            if (start >= nTrain) return undefined;
-            const idx = order.subarray(start, Math.min(start + batchSize, nTrain));
-            start += batchSize;
-            const [x, ...rest] = batcher.batch(idx);
-            let k = T;
-            return {
-              x: x!,
-              targets: rest.slice(0, T),
-              masks: masked.map((has) => (has ? rest[k++] : undefined)),
-            };
-          };
-          return Promise.resolve({ next: () => Promise.resolve(next()), close: () => Promise.resolve() });
-        },
-        evaluate: (wantMetrics) =>
-          Promise.resolve({
-            ...(wantMetrics ? { train: this.evaluate(train, options.evalBatchSize) } : {}),
-            ...(val ? { validation: this.evaluate(val, options.evalBatchSize) } : {}),
-          }),
-        hasValidation: val !== undefined,
-        checkBatches: false,
-        // the next epoch's permutation is drawn from this stream
-        state: () => rng.getState(),
-        restore: (state) => rng.setState(state as RandomStateSnapshot),
-      });
+      return await this.loop(options, memory.source);
     } finally {
-      batcher.dispose();
-      owned.forEach((t) => t.dispose());
+      memory.dispose();
     }
   }
 
@@ -313,7 +247,7 @@ export class Trainer {
     if (perEpoch !== undefined) positiveInt('batchesPerEpoch', perEpoch);
     const validation = options.validationData;
     const inMemory = validation !== undefined && isTrainingData(validation);
-    if (inMemory) this.checkData('validationData', validation);
+    if (inMemory) checkTrainingData(this.taskNames, 'validationData', validation);
     let shared: BatchIterator | undefined;
     let exhausted = false;
     try {
@@ -412,7 +346,8 @@ export class Trainer {
               if (batch === undefined) break;
               let stepLosses: tf.Scalar[] | null;
               try {
-                if (source.checkBatches) this.checkData(`batch ${losses.steps + 1} of epoch ${epoch}`, batch);
+                if (source.checkBatches)
+                  checkTrainingData(this.taskNames, `batch ${losses.steps + 1} of epoch ${epoch}`, batch);
                 if (schedule) this.setLearningRate(schedule(this.stepCount, this.learningRate));
                 stepLosses = this.trainStep(batch, onNonFinite === 'skip');
               } finally {
@@ -456,8 +391,10 @@ export class Trainer {
             break; // aborted before the epoch's first step, or the stream ran dry
           }
           means = losses.means();
-          if (!means.every(Number.isFinite))
-            throw this.nonFinite(epoch, losses, means, state, lastGood, source);
+          if (!means.every(Number.isFinite)) {
+            const bad = nonFiniteStep(this.taskNames, losses, means, this.stepCount, epoch);
+            throw this.diverged('non-finite', bad.message, bad, state, lastGood, source);
+          }
         } finally {
           losses.dispose();
         }
@@ -478,7 +415,7 @@ export class Trainer {
         const history = state.history;
         history.epochs.push(event);
         await options.onEpochEnd?.(event);
-        const exploded = this.explosion(event, state.initialLosses, factor);
+        const exploded = explodedTasks(this.taskNames, event, state.initialLosses, factor);
         if (exploded) throw this.diverged('exploded', exploded.message, exploded, state, lastGood, source);
         const best = state.best;
         if (options.signal?.aborted) {
@@ -524,56 +461,6 @@ export class Trainer {
     return state.history;
   }
 
-  /** The error for an epoch whose losses were not all finite, naming the first such step and its tasks. */
-  private nonFinite(
-    epoch: number,
-    losses: StepLossSums,
-    means: number[],
-    state: LoopState,
-    lastGood: TrainingCheckpoint,
-    source: LoopSource,
-  ): TrainingDivergedError {
-    const bad = losses.firstNonFinite();
-    const values = bad?.losses ?? means;
-    const step = this.stepCount - losses.steps + (bad?.index ?? 0) + 1;
-    const tasks = this.tasks.filter((_, t) => !Number.isFinite(values[t + 1]!)).map((t) => t.name);
-    const what = tasks.length
-      ? `the loss of task ${tasks.map((n) => `'${n}'`).join(', ')} became ${values[this.tasks.findIndex((t) => t.name === tasks[0]) + 1]}`
-      : `the weighted total loss became ${values[0]}`;
-    return this.diverged(
-      'non-finite',
-      `${what} at step ${step} (epoch ${epoch})`,
-      { epoch, step, tasks },
-      state,
-      lastGood,
-      source,
-    );
-  }
-
-  /** Tasks whose epoch-mean training loss rose above `factor` × their first step's, with the message; else null. */
-  private explosion(
-    event: EpochEvent,
-    initial: number[] | undefined,
-    factor: number,
-  ): { message: string; epoch: number; step: number; tasks: string[] } | null {
-    if (!initial || factor === Infinity) return null;
-    // the training loss: an optimiser that blows up shows there first, and no data shift fools it
-    const monitored = event.taskLosses;
-    const over = this.tasks
-      .map((t, i) => ({ name: t.name, value: monitored[t.name]!, start: initial[i]! }))
-      .filter((o) => Number.isFinite(o.value) && o.start > 0 && o.value > factor * o.start);
-    if (over.length === 0) return null;
-    const o = over[0]!;
-    return {
-      message:
-        `the training loss of task '${o.name}' rose to ${o.value.toPrecision(3)} in epoch ${event.epoch} (step ${event.steps}), ` +
-        `over ${factor}× its ${o.start.toPrecision(3)} at the first step`,
-      epoch: event.epoch,
-      step: event.steps,
-      tasks: over.map((t) => t.name),
-    };
-  }
-
   /**
    * Puts back the state to keep — early stopping's best for an explosion when it has one, else the last
    * good epoch's — and returns the error saying so.
@@ -609,10 +496,14 @@ export class Trainer {
     );
   }
 
+  private get taskNames(): string[] {
+    return this.tasks.map((t) => t.name);
+  }
+
   private parts(): RunParts {
     return {
       model: this.model,
-      taskNames: this.tasks.map((t) => t.name),
+      taskNames: this.taskNames,
       weighting: this.weighting,
       modelOptimizer: this.modelOptimizer,
       strategyOptimizer: this.strategyOptimizer,
@@ -622,12 +513,6 @@ export class Trainer {
   dispose(): void {
     this.modelOptimizer.dispose();
     this.strategyOptimizer?.dispose();
-  }
-
-  /** x, the targets, then the masks that exist: what a batch is built from. */
-  private batchSources(data: TrainingData): tf.Tensor[] {
-    const masks = this.tasks.map((_, t) => data.masks?.[t]).filter((m): m is tf.Tensor => m !== undefined);
-    return [data.x, ...data.targets, ...masks];
   }
 
   /** The model weights' learning rate from now on (and the strategy's, where they share an optimiser). */
@@ -770,34 +655,5 @@ export class Trainer {
       ...(Array.isArray(logVar) ? { logVariances: this.perTask(logVar as number[]) } : {}),
       seconds: (performance.now() - started) / 1000,
     };
-  }
-
-  private checkData(path: string, data: TrainingData): void {
-    const tensors = [data.x, ...data.targets, ...(data.masks ?? [])];
-    if (tensors.some((t) => t?.isDisposed))
-      throw new TrainingDataError(
-        `${path} holds a disposed tensor: a stream must yield fresh tensors every time (fitDataset disposes each batch after its step)`,
-      );
-    const n = data.x.shape[0];
-    if (n === undefined || n < 1) throw new TrainingDataError(`${path}.x has no samples`);
-    if (data.targets.length !== this.tasks.length) {
-      throw new TrainingDataError(
-        `${path}.targets has ${data.targets.length} entries for ${this.tasks.length} tasks`,
-      );
-    }
-    data.targets.forEach((t, i) => {
-      if (t.shape[0] !== n) {
-        throw new TrainingDataError(
-          `${path}.targets[${i}] (task '${this.tasks[i]!.name}') has ${t.shape[0]} rows, x has ${n}`,
-        );
-      }
-    });
-    data.masks?.forEach((m, i) => {
-      if (m !== undefined && m.shape[0] !== n) {
-        throw new TrainingDataError(
-          `${path}.masks[${i}] (task '${this.tasks[i]!.name}') must have ${n} rows, got [${m.shape.join(', ')}]`,
-        );
-      }
-    });
   }
 }
