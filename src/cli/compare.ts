@@ -5,13 +5,14 @@ import { runComparison } from '../node/compare.js';
 import { weightingNames } from '../weighting/registry.js';
 import { timestamp } from './demo.js';
 import { UsageError } from './errors.js';
-import { positiveInt } from './parse.js';
+import { positiveInt, shard, type Shard } from './parse.js';
 import { addTrainOptions, buildTrainConfig, type TrainFlags } from './train.js';
 
 interface CompareFlags extends TrainFlags {
   strategies?: string;
   seeds: number;
   jobs: number;
+  shard?: Shard;
 }
 
 /** Every registered strategy that needs no user input (`fixed` needs weights). */
@@ -32,6 +33,11 @@ export function compareCommand(): Command {
       'parallel training processes (default: the core count)',
       positiveInt,
       availableParallelism(),
+    )
+    .option(
+      '--shard <i/n>',
+      'train only share i of n of the runs (one machine of a batch job) and write no tables; run again without --shard on the same folder to write them',
+      shard,
     );
   addTrainOptions(cmd);
   return cmd.action(async (file: string | undefined, flags: CompareFlags) => {
@@ -58,12 +64,18 @@ export function compareCommand(): Command {
       jobs: flags.jobs,
       out,
       backend: flags.backend,
+      ...(flags.shard ? { shard: flags.shard } : {}),
       onProgress: (e) => {
-        if (!quiet && e.state !== 'started')
-          process.stderr.write(`[${e.done}/${e.total}] ${e.run}: ${e.state}\n`);
+        if (!quiet && (e.state !== 'started' || e.note))
+          process.stderr.write(`[${e.done}/${e.total}] ${e.run}: ${e.note ?? e.state}\n`);
       },
     });
-    process.stdout.write(result.markdown + `wrote ${out}: compare.md, compare.json, plots, runs/\n`);
+    if (flags.shard)
+      process.stdout.write(
+        `shard ${flags.shard.index}/${flags.shard.count}: trained ${result.trained} run(s), ${result.reused} already finished, into ${out}/runs; ` +
+          `run the command without --shard on ${out} to write the tables\n`,
+      );
+    else process.stdout.write(result.markdown + `wrote ${out}: compare.md, compare.json, plots, runs/\n`);
     if (result.failed.length > 0) {
       throw new Error(
         `${result.failed.length} run(s) failed: ${result.failed.map((f) => `${f.run} (${f.error})`).join('; ')}`,

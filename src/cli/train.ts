@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
@@ -6,7 +5,7 @@ import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { readTableFile } from '../node/read-table.js';
 import { setupBackend, NODE_BACKENDS } from '../node/backend.js';
-import { saveTrainedTable } from '../node/tabular-io.js';
+import { saveTrainedTable, tableRunSettings, type TableRunSettings } from '../node/tabular-io.js';
 import {
   parseTargetFlag,
   parseTrainConfig,
@@ -162,18 +161,15 @@ export async function buildTrainConfig(
     throw new UsageError(`${source}: give the data file (tfjs-mtl train <file>)`);
   const config = parseTrainConfig(raw, source);
   const dataPath = flags.config && !file ? resolve(flags.config, '..', config.data!) : config.data!;
+  // paths in a config file are relative to the file (so a sweep's folder can move)
+  if (flags.config && config.out !== undefined && !fromCli('out'))
+    config.out = resolve(flags.config, '..', config.out);
   return { config, dataPath };
 }
 
 interface TrainCommandFlags extends TrainFlags {
   checkpointEvery: number;
   resume?: boolean;
-}
-
-/** What must match for `--resume` to continue a table run: every setting, the data file and its bytes. */
-interface TableRunSettings extends Omit<TrainConfig, 'out' | 'data'> {
-  data: string;
-  dataSha256: string;
 }
 
 export function trainCommand(): Command {
@@ -198,16 +194,7 @@ export function trainCommand(): Command {
     const table = await readTableFile(dataPath);
     const out = resolve(config.out ?? `runs/train-${timestamp()}`);
     const checkpointDir = `${out}.checkpoint`;
-    const rest: Partial<TrainConfig> = { ...config };
-    delete rest.out;
-    delete rest.data;
-    const settings: TableRunSettings = {
-      ...(rest as Omit<TrainConfig, 'out' | 'data'>),
-      data: resolve(dataPath),
-      dataSha256: createHash('sha256')
-        .update(await readFile(dataPath))
-        .digest('hex'),
-    };
+    const settings = await tableRunSettings(config, dataPath);
     let resumeFrom: TrainingCheckpoint | undefined;
     if (flags.resume) {
       const stored = await loadCheckpoint<TableRunSettings>(checkpointDir).catch((err: Error) => {
@@ -218,6 +205,10 @@ export function trainCommand(): Command {
           existsSync(join(out, 'weights.bin'))
             ? `--resume: ${out} has finished already (its model is written)`
             : `--resume: ${out} has no checkpoint to continue from`,
+        );
+      if (stored.settings.dataSha256 !== settings.dataSha256)
+        throw new UsageError(
+          `--resume: ${dataPath} is not the data the run was started on (its contents differ); run it with the same data`,
         );
       const differs = settingsDifference(stored.settings, settings);
       if (differs) throw new UsageError(`--resume: ${differs}`);
@@ -262,7 +253,7 @@ export function trainCommand(): Command {
     } finally {
       progress.stop();
     }
-    await saveTrainedTable(out, result, { data: dataPath, backend, config });
+    await saveTrainedTable(out, result, { data: dataPath, backend, config, settings });
     await removeCheckpoints(checkpointDir);
     const stopped = result.history.stoppedEarly;
     const lines = [

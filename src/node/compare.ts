@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { inShard, type Shard } from '../cli/parse.js';
 import { errorBarSpec, lossCurveSpec, sigmaTrajectorySpec } from '../plot/specs.js';
 import {
   comparisonMarkdown,
@@ -13,7 +14,9 @@ import {
 import type { TrainConfig } from '../tabular/config.js';
 import type { History } from '../train/history.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { loadCheckpoint, removeCheckpoints, settingsDifference } from './checkpoint-store.js';
 import { runCliInChild } from './cli-child.js';
+import { readTableRunSettings, tableRunSettings, type TableRunSettings } from './tabular-io.js';
 import { writePlot } from './render.js';
 import { slugify } from './report.js';
 
@@ -26,20 +29,34 @@ export interface CompareOptions {
   jobs: number;
   out: string;
   backend: string;
-  /** Called when a run starts, finishes, fails or is found in the cache. */
+  /**
+   * Train only this share of the runs (`inShard`) and write no tables: for one machine of a batch job;
+   * the command without a shard on the same folder then trains nothing new and writes the tables.
+   */
+  shard?: Shard;
+  /**
+   * Called when a run starts (fresh, or resuming from its checkpoint), finishes, fails, is found finished
+   * with the same settings (`cached`), or is found finished with other ones and retrained (`note` says
+   * which setting differed).
+   */
   onProgress?: (event: {
     run: string;
-    state: 'cached' | 'started' | 'done' | 'failed';
+    state: 'cached' | 'started' | 'resumed' | 'done' | 'failed';
     done: number;
     total: number;
+    note?: string;
   }) => void;
 }
 
 export interface CompareResult {
+  /** Empty for a shard (which writes no tables). */
   summaries: StrategySummary[];
   markdown: string;
   failed: { run: string; error: string }[];
   files: string[];
+  /** Runs trained by this call, and runs reused as finished. */
+  trained: number;
+  reused: number;
 }
 
 interface PlannedRun {
@@ -90,25 +107,62 @@ async function readRun(dir: string, run: PlannedRun): Promise<CompareRun> {
 
 /**
  * Trains every strategy (and a single-task model per target) for each seed on the same splits, in
- * parallel processes; a run whose folder already holds metrics.json is reused, so an interrupted
- * comparison resumes where it stopped. Writes compare.md, compare.json and plots into `out`.
+ * parallel processes. A finished run is reused when its recorded settings match (else retrained); an
+ * unfinished one continues from its checkpoint; so an interrupted comparison resumes where it stopped,
+ * and shards trained on several machines into one folder add up. Writes compare.md, compare.json and
+ * plots into `out` (not for a shard).
  */
 export async function runComparison(options: CompareOptions): Promise<CompareResult> {
   const out = resolve(options.out);
   const runs = plan(options);
+  const mine = runs.filter((_, k) => inShard(k, options.shard));
   const failed: CompareResult['failed'] = [];
   let done = 0;
-  const queue = [...runs];
+  let trained = 0;
+  let reused = 0;
+  const total = mine.length;
+  const queue = [...mine];
+  const dataPath = options.config.data!;
   const worker = async () => {
     for (let run = queue.shift(); run; run = queue.shift()) {
       const dir = join(out, 'runs', run.name);
+      const settings = await tableRunSettings(run.config, dataPath);
+      let note: string | undefined;
       if (existsSync(join(dir, 'metrics.json'))) {
-        options.onProgress?.({ run: run.name, state: 'cached', done: ++done, total: runs.length });
-        continue;
+        const recorded = await readTableRunSettings(dir);
+        note = recorded
+          ? settingsDifference(recorded, settings)?.replace('the checkpoint was made', 'it was trained')
+          : 'it records no settings (run.json)';
+        if (note === undefined) {
+          reused++;
+          options.onProgress?.({ run: run.name, state: 'cached', done: ++done, total });
+          continue;
+        }
+        note = `retraining: ${note.replace(/; run it with the same settings$/, '')}`;
       }
-      const configPath = join(out, 'configs', `${run.name}.json`);
-      await writeFileAtomic(configPath, JSON.stringify({ ...run.config, out: dir }, null, 2) + '\n');
-      options.onProgress?.({ run: run.name, state: 'started', done, total: runs.length });
+      // an unfinished run continues from its checkpoint when that was made with these settings
+      const checkpoints = `${dir}.checkpoint`;
+      const stored = await loadCheckpoint<TableRunSettings>(checkpoints).catch(() => undefined);
+      const resume = stored !== undefined && settingsDifference(stored.settings, settings) === undefined;
+      if (!resume) await removeCheckpoints(checkpoints);
+      // paths relative to the configs folder: the sweep's folder can move between machines
+      const configs = join(out, 'configs');
+      const configPath = join(configs, `${run.name}.json`);
+      await writeFileAtomic(
+        configPath,
+        JSON.stringify(
+          { ...run.config, data: relative(configs, dataPath), out: relative(configs, dir) },
+          null,
+          2,
+        ) + '\n',
+      );
+      options.onProgress?.({
+        run: run.name,
+        state: resume ? 'resumed' : 'started',
+        done,
+        total,
+        ...(note ? { note } : {}),
+      });
       const error = await runCliInChild([
         'train',
         '--config',
@@ -116,17 +170,15 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
         '--quiet',
         '--backend',
         options.backend,
+        ...(resume ? ['--resume'] : []),
       ]);
       if (error) failed.push({ run: run.name, error });
-      options.onProgress?.({
-        run: run.name,
-        state: error ? 'failed' : 'done',
-        done: ++done,
-        total: runs.length,
-      });
+      else trained++;
+      options.onProgress?.({ run: run.name, state: error ? 'failed' : 'done', done: ++done, total });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker));
+  if (options.shard) return { summaries: [], markdown: '', failed, files: [], trained, reused };
 
   const finished = runs.filter((r) => !failed.some((f) => f.run === r.name));
   const results = await Promise.all(finished.map((r) => readRun(join(out, 'runs', r.name), r)));
@@ -190,5 +242,5 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
       files.push(sigma.png);
     }
   }
-  return { summaries, markdown, failed, files };
+  return { summaries, markdown, failed, files, trained, reused };
 }

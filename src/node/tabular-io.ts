@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
+import type { TrainConfig } from '../tabular/config.js';
 import type { PreprocessState } from '../data/preprocess.js';
 import '../models/parallel-dense.js';
 import type { TabularModel, TabularTaskInfo } from '../tabular/tabular-model.js';
@@ -16,15 +19,52 @@ export interface WeightingFile {
   tasks: TabularTaskInfo[];
 }
 
+/** run.json: what a table run must share with another to be the same run. */
+export const TABLE_RUN_FILE = 'run.json';
+
+/**
+ * The settings that make a table run what it is — every training setting and the data file's contents
+ * (not its path, so a run can move) — recorded with checkpoints (`--resume` must match them) and in
+ * run.json (`compare` reuses a finished run only when they match).
+ */
+export interface TableRunSettings extends Omit<TrainConfig, 'out' | 'data'> {
+  dataSha256: string;
+}
+
+/** The run settings of `config` on the data file at `dataPath`. */
+export async function tableRunSettings(config: TrainConfig, dataPath: string): Promise<TableRunSettings> {
+  const rest: Partial<TrainConfig> = { ...config };
+  delete rest.out;
+  delete rest.data;
+  return {
+    ...(rest as Omit<TrainConfig, 'out' | 'data'>),
+    dataSha256: createHash('sha256')
+      .update(await readFile(dataPath))
+      .digest('hex'),
+  };
+}
+
+/** The settings recorded in a finished run's run.json; undefined when it has none (or it is unreadable). */
+export async function readTableRunSettings(dir: string): Promise<TableRunSettings | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(`${dir}/${TABLE_RUN_FILE}`, 'utf8')) as {
+      settings?: TableRunSettings;
+    };
+    return parsed.settings;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Writes a trained table model and everything about its run into `dir` at once (staged, then swapped
  * in): model.json + weights.bin, preprocess.json, weighting.json, metrics.json, history.json,
- * report.html and the report's plots as PNG.
+ * run.json (with `run.settings`), report.html and the report's plots as PNG.
  */
 export async function saveTrainedTable(
   dir: string,
   result: TrainTableResult,
-  run: { data: string; backend: string; config: Record<string, unknown> },
+  run: { data: string; backend: string; config: Record<string, unknown>; settings?: TableRunSettings },
 ): Promise<void> {
   const { tabular, history, metrics, evaluation } = result;
   const weightingFile: WeightingFile = {
@@ -66,6 +106,9 @@ export async function saveTrainedTable(
     'weighting.json': JSON.stringify(weightingFile, null, 2) + '\n',
     'metrics.json': JSON.stringify(metrics, null, 2) + '\n',
     'history.json': JSON.stringify(history) + '\n',
+    ...(run.settings
+      ? { [TABLE_RUN_FILE]: JSON.stringify({ settings: run.settings, backend: run.backend }, null, 2) + '\n' }
+      : {}),
     'report.html': renderReportHtml(reportInput, plots),
   };
   for (const p of plots) files[`${p.name}.png`] = p.png;
