@@ -39,7 +39,7 @@ describe('web page: the seed experiment trained live in the browser', () => {
   const text = (page: Page, selector: string) => page.locator(selector).innerText();
   const number = async (page: Page, selector: string) => Number(await text(page, selector));
 
-  it('trains on cpu, σ̂ moves toward the truth, and loads nothing from elsewhere', async () => {
+  it('trains on cpu, σ̂ reaches the noise level of the data, and loads nothing from elsewhere', async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 1100 } });
     const problems: string[] = [];
     const requests: string[] = [];
@@ -56,12 +56,14 @@ describe('web page: the seed experiment trained live in the browser', () => {
     });
     expect(await text(page, '#status')).toBe('idle');
 
-    // a small, fast run: N = 100, 64 hidden units, lr 0.01, 100 epochs of 5 steps
+    // a small, fast run: N = 100, 64 hidden units, lr 0.01, 100 epochs of 5 steps; σ's own learning rate
+    // 0.2 lets σ̂ settle at its maximum-likelihood value (the fit's residual RMSE) within the run
     await page.selectOption('#backend', 'cpu');
     for (const [id, value] of [
       ['#n', '100'],
       ['#hidden', '64'],
       ['#lr', '0.01'],
+      ['#sigma-lr', '0.2'],
       ['#epochs', '100'],
     ] as const) {
       await page.fill(id, value);
@@ -102,10 +104,16 @@ describe('web page: the seed experiment trained live in the browser', () => {
 
     expect(epochs).toBeGreaterThanOrEqual(100);
     expect(steps).toBeGreaterThanOrEqual(500);
-    // σ̂1 grew from 1 toward 10; σ̂2 stayed near 1
-    expect(sigma[0]).toBeGreaterThan(2);
-    expect(sigma[0]).toBeLessThan(10.5);
-    expect(Math.abs(sigma[1] - 1)).toBeLessThan(0.3);
+    // σ̂ reaches the noise level the data hold (true 10 and 1). The library in Node, same settings and data
+    // seed 0, pausing after 0, 10 or 50 epochs (+0 or 3 steps; a resumed run reshuffles): σ̂1 10.310–10.315,
+    // σ̂2 0.925–0.945, each within 0.5 % / 2 % of the fit's residual RMSE (10.28 / 0.923–0.926); this page in
+    // 8 runs (paused at epochs 9–14): σ̂1 10.30–10.32, σ̂2 0.911–0.945. PyTorch's full-length run (1024
+    // units, 2000 epochs at lr 1e-3: ../shared/reference) overfits the 100 points further, to 8.593 / 0.9029.
+    // A σ̂ left at 1, a σ learning rate ignored (σ̂1 ≈ 3.0 at lr 0.01), or σ̂² shown as σ̂ (≈ 106) all fail.
+    expect(sigma[0]).toBeGreaterThan(10.0);
+    expect(sigma[0]).toBeLessThan(10.6);
+    expect(sigma[1]).toBeGreaterThan(0.88);
+    expect(sigma[1]).toBeLessThan(0.98);
     // every plot was drawn: its canvas has non-blank pixels
     const drawn = await page.evaluate(() =>
       Array.from(document.querySelectorAll<HTMLCanvasElement>('#tab-seed canvas'), (c) => {
