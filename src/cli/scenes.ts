@@ -1,7 +1,7 @@
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { setupBackend } from '../node/backend.js';
 import {
   runSceneExperiment,
@@ -18,7 +18,7 @@ import { evaluateSceneModel, type SceneMetrics } from '../scenes/evaluate.js';
 import { SCENE_TASKS } from '../scenes/model.js';
 import { SCENE_CLASSES } from '../data/synthetic/scenes.js';
 import { timestamp } from './demo.js';
-import { UsageError } from './errors.js';
+import { reportDivergence, UsageError } from './errors.js';
 import { nonNegativeInt, numberList, positiveInt, positiveNumber, shard } from './parse.js';
 import { createProgress } from './progress.js';
 
@@ -46,6 +46,7 @@ interface SceneTrainFlags {
   skipBad?: boolean;
   checkpointEvery: number;
   resume?: boolean;
+  onNan?: 'stop' | 'skip';
   backend: string;
   quiet?: boolean;
 }
@@ -167,6 +168,12 @@ function trainSubcommand(): Command {
       100,
     )
     .option('--resume', 'continue the run in --out from its last checkpoint (same settings)')
+    .addOption(
+      new Option(
+        '--on-nan <policy>',
+        'a step with a NaN/infinite loss: stop the run, or skip the step (default stop)',
+      ).choices(['stop', 'skip']),
+    )
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--quiet', 'no progress output')
     .action(async (flags: SceneTrainFlags, command: Command) => {
@@ -185,6 +192,7 @@ function trainSubcommand(): Command {
         {
           checkpointEvery: flags.checkpointEvery,
           resume: flags.resume ?? false,
+          ...(flags.onNan ? { onNonFinite: flags.onNan } : {}),
           onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
           onLog: (e) => {
             progress.update(e.step, {
@@ -197,7 +205,10 @@ function trainSubcommand(): Command {
             if (!quiet) process.stderr.write(`skipped ${err.message}\n`);
           },
         },
-      );
+      ).catch((err: unknown) => {
+        progress.stop();
+        throw reportDivergence(err, `${out}.checkpoint`);
+      });
       progress.stop();
       const notes: string[] = [];
       if (result.dataset.dropped.length > 0)

@@ -13,7 +13,7 @@ import {
   type TrainConfigInput,
 } from '../tabular/config.js';
 import { trainTable } from '../tabular/train-table.js';
-import { TrainingDivergedError, type TrainingCheckpoint } from '../train/options.js';
+import type { TrainingCheckpoint } from '../train/options.js';
 import {
   loadCheckpoint,
   removeCheckpoints,
@@ -21,7 +21,7 @@ import {
   settingsDifference,
 } from '../node/checkpoint-store.js';
 import { weightingNames } from '../weighting/registry.js';
-import { UsageError } from './errors.js';
+import { reportDivergence, UsageError } from './errors.js';
 import { formatMetricsTable } from './format.js';
 import { nonNegativeInt, positiveInt, fraction, positiveNumber, intList, numberList } from './parse.js';
 import { createProgress } from './progress.js';
@@ -243,13 +243,7 @@ export function trainCommand(): Command {
         ...(resumeFrom ? { resumeFrom } : {}),
       });
     } catch (err) {
-      if (err instanceof TrainingDivergedError) {
-        const kept = existsSync(checkpointDir)
-          ? `; the last good checkpoint is kept in ${checkpointDir}`
-          : '';
-        throw new UsageError(`${err.message} (--lr); no model was written${kept}`, 1);
-      }
-      throw err;
+      throw reportDivergence(err, checkpointDir);
     } finally {
       progress.stop();
     }

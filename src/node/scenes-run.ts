@@ -98,6 +98,8 @@ export interface SceneRunHooks {
   checkpointEvery?: number;
   /** Continue the run in `config.out` from its last checkpoint; refused when the settings differ. */
   resume?: boolean;
+  /** A step with a NaN/±∞ loss: stop as diverged (default; the checkpoints are kept) or drop it. */
+  onNonFinite?: 'stop' | 'skip';
   /** A warning to show (e.g. that the newest checkpoint was damaged and the previous one is used). */
   onWarning?: (message: string) => void;
   onLog?: (entry: SceneLogEntry) => void | Promise<void>;
@@ -202,6 +204,7 @@ export async function runSceneTraining(
             }
           : {}),
         ...(resumeFrom ? { resumeFrom } : {}),
+        ...(hooks.onNonFinite ? { onNonFinite: hooks.onNonFinite } : {}),
         skipBad: run.skipBad,
         ...(hooks.onSkip
           ? {

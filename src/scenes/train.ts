@@ -45,6 +45,8 @@ export interface SceneTrainOptions {
   checkpoint?: CheckpointOptions;
   /** Continue a run from its checkpoint (same model, tasks, data and options): exactly the uninterrupted run. */
   resumeFrom?: TrainingCheckpoint;
+  /** A step with a NaN/±∞ loss: stop as diverged (default) or drop it (see TrainingLoopOptions). */
+  onNonFinite?: 'stop' | 'skip';
   /** Skip frames whose files are bad (each reported to `onSkip`) instead of stopping. */
   skipBad?: boolean;
   onSkip?: (index: number, error: Error) => void;
@@ -150,6 +152,7 @@ export async function trainSceneModel(
       ...(signal ? { signal } : {}),
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
       ...(options.resumeFrom ? { resumeFrom: options.resumeFrom } : {}),
+      ...(options.onNonFinite ? { onNonFinite: options.onNonFinite } : {}),
       onEpochEnd: async (e) => {
         const entry = entryOf(e);
         log.push(entry);
