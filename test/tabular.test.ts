@@ -217,6 +217,20 @@ describe('bad input: one clear line, exit code ≠ 0, no stack trace, no finishe
     expectFailure(r, message, out);
   });
 
+  it('an all-empty column is left out of the features with one warning, unless asked for by name', () => {
+    const text =
+      'a,notes,y\n' + Array.from({ length: 12 }, (_, i) => `${i},,${(i * 0.7).toFixed(1)}`).join('\n') + '\n';
+    const data = file('empty-column.csv', text);
+    const { r, out } = train(data);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^warning: .*empty-column\.csv: column 'notes' has no values \(every row is missing\); left out of the features$/m,
+    );
+    expect(existsSync(join(out, 'weights.bin'))).toBe(true);
+    const named = train(data, '--features', 'a,notes');
+    expectFailure(named.r, /column 'notes' has no values \(every row is missing\)/, named.out);
+  });
+
   it('a config file error names the config path', () => {
     const cfg = file('exp.yaml', 'targets:\n  - name: y\n    kind: regresion\nepochs: -1\n');
     const r = runCli(['train', file('good4.csv', good), '--config', cfg]);

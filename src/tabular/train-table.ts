@@ -108,7 +108,17 @@ export async function trainTable(
       );
     }
   }
-  const featureNames = config.features ?? table.columns.filter((c) => !targetNames.has(c));
+  // by default every other column — but one with no value at all (common in exported spreadsheets) is
+  // left out with a warning; a column asked for by name still has to have values
+  const dropped: string[] = [];
+  const featureNames =
+    config.features ??
+    table.columns.filter((c) => {
+      if (targetNames.has(c)) return false;
+      const empty = (table.cells[c] ?? []).every((cell) => cell === null);
+      if (empty) dropped.push(c);
+      return !empty;
+    });
   if (featureNames.length === 0)
     throw new DataError(`${table.source}: no feature columns left besides the targets`);
   const features: FeatureColumn[] = featureNames.map((name) => {
@@ -161,7 +171,12 @@ export async function trainTable(
 
   const trainData = tensorsFor(table, preprocess, split.train);
   const valData = split.validation.length > 0 ? tensorsFor(table, preprocess, split.validation) : undefined;
-  const warnings = [...trainData.warnings];
+  const warnings = [
+    ...dropped.map(
+      (c) => `${table.source}: column '${c}' has no values (every row is missing); left out of the features`,
+    ),
+    ...trainData.warnings,
+  ];
   try {
     const history = await trainer.fit(trainData, {
       epochs: config.epochs,
