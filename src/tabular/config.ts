@@ -33,8 +33,10 @@ export const trainConfigSchema = z
     batchSize: z.number().int().positive().default(32),
     lr: z.number().positive().default(1e-3),
     /**
-     * Learning rate of the learned log-variances (uncertainty weighting). They should track the task
-     * losses closely — σ is used for the prediction intervals — so they get a larger rate than the net.
+     * Learning rate of a strategy's learned log-parameters: uncertainty weighting's log-variances and
+     * IMTL-L's log-scales (both also clamped to a sane range). They should track the task losses closely
+     * — σ is used for the prediction intervals — so they get a larger rate than the net. GradNorm's task
+     * weights keep their own rule (a plain gradient step of 0.025, renormalised), as in its paper.
      */
     sigmaLr: z.number().positive().default(0.02),
     /**

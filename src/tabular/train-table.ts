@@ -53,6 +53,11 @@ export interface TrainTableResult {
   warnings: string[];
 }
 
+/** The range uncertainty weighting's log-variances are kept in: σ² within [e^−3, e^5]. */
+export const UNCERTAINTY_CLAMP = [-3, 5] as const;
+/** The same guard for IMTL-L's log-scales (e^s ≈ 1/L): scales within [e^−5, e^3]. */
+export const IMTL_L_CLAMP = [-5, 3] as const;
+
 function buildTask(target: TargetColumn, classes: number): Task {
   switch (target.kind) {
     case 'regression':
@@ -156,8 +161,12 @@ export async function trainTable(
     weighting = createWeighting('uncertainty', tasks, {
       form: 'kendall',
       learningRate: config.sigmaLr,
-      clamp: [-3, 5],
+      clamp: UNCERTAINTY_CLAMP,
     });
+  } else if (config.weighting === 'imtl-l') {
+    // IMTL-L learns per-task log-scales as uncertainty learns log-variances: the same rate, and the same
+    // guard mirrored (its s settles near −log L where uncertainty's settles near log L)
+    weighting = createWeighting('imtl-l', tasks, { learningRate: config.sigmaLr, clamp: IMTL_L_CLAMP });
   } else {
     // seeded strategies (random weights, random projection order) follow the run's seed
     const seeded = config.weighting === 'rlw' || config.weighting === 'pcgrad';
