@@ -37,7 +37,11 @@ export interface LoopState {
   initialLosses: number[] | undefined;
 }
 
-/** The run's state after `loop.epoch` (see TrainingCheckpoint); reads every weight back. */
+/**
+ * The run's state after `loop.epoch` (see TrainingCheckpoint); reads every weight back. The history's
+ * events are shared with the loop's (they are not changed once pushed); `detached` copies them for
+ * holding beyond the run.
+ */
 export function captureRunState(parts: RunParts, loop: LoopState, source: LoopSource): TrainingCheckpoint {
   const copy = (s: { iterations: number; m: Float32Array; v: Float32Array }) => ({
     iterations: s.iterations,
@@ -72,7 +76,8 @@ export function captureRunState(parts: RunParts, loop: LoopState, source: LoopSo
         }
       : {}),
     ...(loop.initialLosses ? { initialLosses: [...loop.initialLosses] } : {}),
-    history: structuredClone(loop.history),
+    // the epochs so far (events are not changed once pushed): a copy of the list, not of every event
+    history: { ...loop.history, epochs: loop.history.epochs.slice() },
   };
 }
 
@@ -126,4 +131,9 @@ export function restoreRunState(parts: RunParts, cp: TrainingCheckpoint, source:
     firstValidation: stop?.firstValidation ? { ...stop.firstValidation } : undefined,
     initialLosses: cp.initialLosses ? [...cp.initialLosses] : undefined,
   };
+}
+
+/** A checkpoint that shares nothing with the run that made it (for handing to a store). */
+export function detached(cp: TrainingCheckpoint): TrainingCheckpoint {
+  return { ...cp, history: structuredClone(cp.history) };
 }

@@ -7,7 +7,7 @@ import {
 } from '../weighting/strategy.js';
 import { GradientLevelStep } from './gradient-step.js';
 import type { EpochEvent, PerTask, SplitMetrics } from './events.js';
-import { captureRunState, restoreRunState, type LoopState, type RunParts } from './run-state.js';
+import { captureRunState, detached, restoreRunState, type LoopState, type RunParts } from './run-state.js';
 import {
   disposeBatch,
   isResumable,
@@ -453,7 +453,7 @@ export class Trainer {
         state.epoch = epoch;
         state.steps = this.stepCount;
         lastGood = captureRunState(this.parts(), state, source);
-        if (options.checkpoint && epoch % every === 0) await options.checkpoint.save(lastGood);
+        if (options.checkpoint && epoch % every === 0) await options.checkpoint.save(detached(lastGood));
       }
     } finally {
       state.best.weights?.forEach((w) => w.dispose());
