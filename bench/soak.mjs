@@ -32,13 +32,17 @@ function report(name, samples) {
   const last = samples.at(-1);
   const peak = (k) => Math.max(...warm.map((s) => s[k]));
   console.log(`\n${name}: ${samples.length} samples, steps ${samples[0].step}…${last.step}`);
-  console.log('| | after warm-up (step ' + first.step + ') | end (step ' + last.step + ') | peak after warm-up |');
+  console.log(
+    '| | after warm-up (step ' + first.step + ') | end (step ' + last.step + ') | peak after warm-up |',
+  );
   console.log('|---|---|---|---|');
   console.log(`| numTensors | ${first.tensors} | ${last.tensors} | ${peak('tensors')} |`);
   console.log(`| numBytes MB | ${mb(first.bytes)} | ${mb(last.bytes)} | ${mb(peak('bytes'))} |`);
   console.log(`| RSS MB | ${mb(first.rss)} | ${mb(last.rss)} | ${mb(peak('rss'))} |`);
   const flat = last.tensors === first.tensors && last.bytes === first.bytes;
-  console.log(`${name} tensors ${flat ? 'flat' : 'GREW'}; RSS end/warm-up ratio ${(last.rss / first.rss).toFixed(3)}`);
+  console.log(
+    `${name} tensors ${flat ? 'flat' : 'GREW'}; RSS end/warm-up ratio ${(last.rss / first.rss).toFixed(3)}`,
+  );
   return flat;
 }
 
