@@ -2,6 +2,7 @@
 // and the process RSS as they go; they must stay flat. 10,000 steps of the seed toy, then 2,000 steps of
 // scene training (64×128, batch 8, checkpoints every 100 steps, as `scenes train` does).
 // Usage: npm run bench:soak -- [--backend wasm] [--toy-epochs 2000] [--scene-steps 2000]
+// (run as node --expose-gc bench/soak.mjs to see the live JS heap after a collection)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,9 @@ await setupBackend(values.backend);
 const mb = (b) => (b / 2 ** 20).toFixed(1);
 function sample(label, step) {
   const m = tf.memory();
-  return { label, step, tensors: m.numTensors, bytes: m.numBytes, rss: process.memoryUsage().rss };
+  globalThis.gc?.(); // with node --expose-gc: the live JS heap, not garbage not yet collected
+  const { rss, heapUsed } = process.memoryUsage();
+  return { label, step, tensors: m.numTensors, bytes: m.numBytes, rss, heap: heapUsed };
 }
 function report(name, samples) {
   // after a warm-up of a tenth of the run, the rest must not grow
@@ -39,6 +42,7 @@ function report(name, samples) {
   console.log(`| numTensors | ${first.tensors} | ${last.tensors} | ${peak('tensors')} |`);
   console.log(`| numBytes MB | ${mb(first.bytes)} | ${mb(last.bytes)} | ${mb(peak('bytes'))} |`);
   console.log(`| RSS MB | ${mb(first.rss)} | ${mb(last.rss)} | ${mb(peak('rss'))} |`);
+  console.log(`| JS heap MB | ${mb(first.heap)} | ${mb(last.heap)} | ${mb(peak('heap'))} |`);
   const flat = last.tensors === first.tensors && last.bytes === first.bytes;
   console.log(
     `${name} tensors ${flat ? 'flat' : 'GREW'}; RSS end/warm-up ratio ${(last.rss / first.rss).toFixed(3)}`,

@@ -28,6 +28,8 @@ export interface Task extends TaskSpec {
   readonly kind: TaskKind;
   /** Number of classes (classification only; 2 for Bernoulli). */
   readonly numClasses?: number;
+  /** The head also predicts a per-sample log-variance (2 outputs per target value; see heteroscedastic.ts). */
+  readonly heteroscedastic?: boolean;
   /** Per-sample loss, [B]: squared error, absolute error or cross-entropy. */
   sampleLoss(prediction: tf.Tensor, target: tf.Tensor): tf.Tensor1D;
   /** Mean of the per-sample loss over the labelled samples (0 when none is labelled). */
