@@ -4,6 +4,13 @@
  * can be mailed or archived as one file.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { Z95 } from '../tabular/calibration.js';
+import {
+  observedCoverage,
+  RELIABILITY_LEVELS,
+  reliabilitySpec,
+  widthVsErrorSpec,
+} from '../plot/uncertainty-specs.js';
 import {
   confusionMatrixSpec,
   lossCurveSpec,
@@ -175,6 +182,30 @@ export async function buildReportPlots(input: ReportInput): Promise<ReportPlot[]
       name: name(`predicted-${slugify(r.task)}`),
       title,
       spec: predictedVsActualSpec({ title, ...r, unit: unitOf(r.task) }),
+    });
+    if (!r.lower || !r.upper) continue;
+    // each row's σ, back from its 95 % interval
+    const sigma = r.lower.map((lo, i) => (r.upper![i]! - lo) / (2 * Z95));
+    const reliability = `${r.task}: interval reliability (test)`;
+    specs.push({
+      name: name(`reliability-${slugify(r.task)}`),
+      title: reliability,
+      spec: reliabilitySpec({
+        title: reliability,
+        levels: RELIABILITY_LEVELS,
+        observed: observedCoverage(r.actual, r.predicted, sigma),
+      }),
+    });
+    const widthTitle = `${r.task}: error against predicted σ (test)`;
+    specs.push({
+      name: name(`sigma-error-${slugify(r.task)}`),
+      title: widthTitle,
+      spec: widthVsErrorSpec({
+        title: widthTitle,
+        sigma,
+        absError: r.actual.map((a, i) => Math.abs(a - r.predicted[i]!)),
+        ...(unitOf(r.task) ? { unit: unitOf(r.task)! } : {}),
+      }),
     });
   }
   for (const c of input.classification) {
