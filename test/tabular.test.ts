@@ -59,6 +59,8 @@ describe('tfjs-mtl train on the Palmer penguins', () => {
       'metric-species-accuracy',
       'metric-body-mass-g-rmse',
       'predicted-body-mass-g',
+      'reliability-body-mass-g',
+      'sigma-error-body-mass-g',
       'confusion-species',
       'confusion-sex',
     ]) {
@@ -70,7 +72,14 @@ describe('tfjs-mtl train on the Palmer penguins', () => {
     expect(model.weightsManifest[0]!.paths).toEqual(['weights.bin']);
     const weighting = JSON.parse(readFileSync(join(modelDir, 'weighting.json'), 'utf8')) as {
       strategy: string;
-      tasks: { name: string; kind: string; sigma?: number; temperature?: number }[];
+      tasks: {
+        name: string;
+        kind: string;
+        sigma?: number;
+        temperature?: number;
+        calibrationTemperature?: number;
+        calibrationSource?: string;
+      }[];
     };
     expect(weighting.strategy).toBe('uncertainty');
     expect(weighting.tasks.map((t) => [t.name, t.kind])).toEqual([
@@ -81,6 +90,12 @@ describe('tfjs-mtl train on the Palmer penguins', () => {
     // σ of body mass in grams, near the RMSE
     expect(weighting.tasks[2]!.sigma).toBeGreaterThan(200);
     expect(weighting.tasks[2]!.sigma).toBeLessThan(500);
+    // classifiers: the learned temperature and the one fitted on the validation rows, side by side
+    for (const t of weighting.tasks.slice(0, 2)) {
+      expect(t.temperature).toBeGreaterThan(0);
+      expect(t.calibrationTemperature).toBeGreaterThan(0);
+      expect(t.calibrationSource).toBe('validation');
+    }
     expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
@@ -94,6 +109,7 @@ describe('tfjs-mtl train on the Palmer penguins', () => {
     expect(mass['coverage68']).toBeLessThan(mass['coverage95']!);
     expect(out.metrics['Species']!['ece']).toBeTypeOf('number');
     expect(out.metrics['Species']!['eceWithoutTemperature']).toBeTypeOf('number');
+    expect(out.metrics['Sex']!['eceLearnedTemperature']).toBeTypeOf('number');
     const text = runCli(['evaluate', modelDir, PENGUINS]);
     expect(text.stdout).toMatch(
       /Body Mass \(g\)\s+rmse [\d.]+\s+mae [\d.]+\s+coverage68 [\d.]+\s+coverage95/,

@@ -8,7 +8,7 @@ import { formatMetricsTable } from './format.js';
 export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description(
-      'metrics of a trained model on a table: RMSE, MAE and interval coverage (68 %, 95 %); accuracy, cross-entropy and calibration error',
+      'metrics of a trained model on a table: RMSE, MAE, interval coverage (68 %, 95 %, and 95 % per third of the predictions), 95 % width, NLL and CRPS; accuracy, cross-entropy and calibration error',
     )
     .argument('<modelDir>', 'a folder written by tfjs-mtl train')
     .argument('<file>', 'a CSV/JSON table with the target columns')

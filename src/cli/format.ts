@@ -5,9 +5,16 @@ const METRIC_ORDER = [
   'mae',
   'coverage68',
   'coverage95',
+  'coverage95Low',
+  'coverage95Mid',
+  'coverage95High',
+  'width95',
+  'nll',
+  'crps',
   'accuracy',
   'crossEntropy',
   'ece',
+  'eceLearnedTemperature',
   'eceWithoutTemperature',
   'count',
 ];
@@ -33,8 +40,12 @@ export function formatMetricsTable(
       const keys = METRIC_ORDER.filter((k) => k in m);
       const extra =
         t.kind === 'regression'
-          ? `σ ${formatNumber(t.sigma ?? NaN)}`
-          : `T ${formatNumber(t.temperature ?? 1)}`;
+          ? t.heteroscedastic
+            ? `σ(x) per row${t.sigmaScale !== undefined ? `, ×${formatNumber(t.sigmaScale)} from validation` : ''}`
+            : `σ ${formatNumber(t.sigma ?? NaN)}`
+          : t.calibrationTemperature !== undefined
+            ? `T ${formatNumber(t.calibrationTemperature)} fitted on validation, learned ${formatNumber(t.temperature ?? 1)}`
+            : `T ${formatNumber(t.temperature ?? 1)} learned`;
       return [t.name, keys.map((k) => `${k} ${formatNumber(m[k]!)}`).join('  '), extra];
     });
     const w = Math.max(...rows.map((r) => r[0]!.length));

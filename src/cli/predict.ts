@@ -17,7 +17,7 @@ export function predictionRecords(table: Table, preds: Predictions): Record<stri
       if (t.kind === 'regression') {
         rec[t.task] = {
           prediction: t.prediction[i],
-          sigma: t.sigma,
+          sigma: t.sigmas[i],
           lower68: t.lower68[i],
           upper68: t.upper68[i],
           lower95: t.lower95[i],
@@ -41,7 +41,7 @@ export function predictionCsv(table: Table, preds: Predictions): string {
     for (const t of preds.tasks) {
       if (t.kind === 'regression') {
         rec[t.task] = t.prediction[i]!;
-        rec[`${t.task} sigma`] = t.sigma;
+        rec[`${t.task} sigma`] = t.sigmas[i]!;
         rec[`${t.task} lower95`] = t.lower95[i]!;
         rec[`${t.task} upper95`] = t.upper95[i]!;
       } else {

@@ -43,6 +43,7 @@ export interface TrainFlags {
   test?: number;
   patience?: number;
   onNan?: 'stop' | 'skip';
+  uncertainty?: 'homoscedastic' | 'heteroscedastic';
   out?: string;
   config?: string;
   backend: string;
@@ -104,6 +105,12 @@ export function addTrainOptions(cmd: Command): Command {
     )
     .addOption(
       new Option(
+        '--uncertainty <kind>',
+        'regression noise: one σ per target, or σ(x) predicted per row (default homoscedastic; heteroscedastic weighs tasks equally unless --weighting says otherwise)',
+      ).choices(['homoscedastic', 'heteroscedastic']),
+    )
+    .addOption(
+      new Option(
         '--on-nan <policy>',
         'a step with a NaN/infinite loss: stop the run, or skip the step (default stop)',
       ).choices(['stop', 'skip']),
@@ -151,6 +158,7 @@ export async function buildTrainConfig(
     'test',
     'patience',
     'onNan',
+    'uncertainty',
     'out',
   ];
   for (const key of direct) if (fromCli(key)) raw[key] = flags[key];

@@ -8,6 +8,15 @@ const targetSchema = z.strictObject({
   kind: z.enum(TARGET_KINDS).optional(),
 });
 
+/** Strategies built on task losses being positive (ratios, e^(−s)·L, loss histories). */
+export const POSITIVE_LOSS_STRATEGIES: readonly string[] = [
+  'uncertainty',
+  'imtl-l',
+  'dwa',
+  'uw-so',
+  'gradnorm',
+];
+
 /** Everything `tfjs-mtl train` takes, from flags or a YAML/JSON config file. */
 export const trainConfigSchema = z
   .strictObject({
@@ -56,9 +65,22 @@ export const trainConfigSchema = z
      * put back; `skip` drops such steps and stops after 10 in a row.
      */
     onNan: z.enum(['stop', 'skip']).default('stop'),
+    /**
+     * Regression noise: `homoscedastic` (default) — one σ per target; `heteroscedastic` — the head also
+     * predicts log σ²(x) per row (Gaussian NLL), so intervals widen where the data are noisier. Its loss
+     * is already a full negative log-likelihood (it can be negative): the weighting defaults to `equal`,
+     * and strategies that need positive losses are refused.
+     */
+    uncertainty: z.enum(['homoscedastic', 'heteroscedastic']).default('homoscedastic'),
     out: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.uncertainty === 'heteroscedastic' && POSITIVE_LOSS_STRATEGIES.includes(c.weighting))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['weighting'],
+        message: `'${c.weighting}' needs positive task losses, and a heteroscedastic head's loss (a full negative log-likelihood that already weighs every row by its σ(x)) can be negative; use equal (the default with heteroscedastic), fixed, rlw, pcgrad, mgda-ub or cagrad`,
+      });
     if (c.val + c.test >= 1) {
       ctx.addIssue({
         code: 'custom',
@@ -96,7 +118,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Validates a raw config object; `source` (a file name or 'command line') prefixes the errors. */
 export function parseTrainConfig(raw: unknown, source: string): TrainConfig {
-  const result = trainConfigSchema.safeParse(raw);
+  // heteroscedastic heads carry their own per-row weights: unless told otherwise, weigh tasks equally
+  const input =
+    raw !== null &&
+    typeof raw === 'object' &&
+    (raw as Record<string, unknown>)['uncertainty'] === 'heteroscedastic' &&
+    (raw as Record<string, unknown>)['weighting'] === undefined
+      ? { ...raw, weighting: 'equal' }
+      : raw;
+  const result = trainConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.map(
     (i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`,

@@ -10,6 +10,7 @@ export {
 export {
   predictTable,
   scoreTable,
+  tableOutputs,
   type Predictions,
   type ScoreResult,
   type TabularModel,
@@ -18,4 +19,12 @@ export {
   type TaskPredictions,
 } from './tabular-model.js';
 export { trainTable, type SplitName, type TrainTableOptions, type TrainTableResult } from './train-table.js';
-export { expectedCalibrationError, intervalCoverage, Z68, Z95 } from './calibration.js';
+export {
+  expectedCalibrationError,
+  fitTemperature,
+  intervalCoverage,
+  TEMPERATURE_BOUNDS,
+  type TemperatureFit,
+  Z68,
+  Z95,
+} from './calibration.js';

@@ -3,7 +3,7 @@
  * log-likelihood, CRPS (closed form), interval width, and 95 % coverage within each third of the
  * predictions (conditional calibration). Browser-safe.
  */
-import { Z95 } from './calibration.js';
+import { Z68, Z95 } from './calibration.js';
 
 const SQRT2 = Math.SQRT2;
 const SQRT_PI = Math.sqrt(Math.PI);
@@ -92,4 +92,28 @@ export function coverage95ByThird(
     return inside / rows.length;
   };
   return [third(0), third(1), third(2)];
+}
+
+/**
+ * Every interval score of a regression's predictions: coverage of the 68 % and 95 % intervals, 95 %
+ * coverage per third of the predictions, mean 95 % width, NLL and CRPS.
+ */
+export function predictiveScores(
+  actual: readonly number[],
+  predicted: readonly number[],
+  sigma: readonly number[],
+): Record<string, number> {
+  const covered = (z: number) =>
+    actual.filter((a, i) => Math.abs(a - predicted[i]!) <= z * sigma[i]!).length / actual.length;
+  const [low, mid, high] = coverage95ByThird(actual, predicted, sigma);
+  return {
+    coverage68: covered(Z68),
+    coverage95: covered(Z95),
+    coverage95Low: low,
+    coverage95Mid: mid,
+    coverage95High: high,
+    width95: meanWidth95(sigma),
+    nll: gaussianNll(actual, predicted, sigma),
+    crps: gaussianCrps(actual, predicted, sigma),
+  };
 }

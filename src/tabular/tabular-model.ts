@@ -9,14 +9,8 @@ import {
 import type { Table } from '../data/table.js';
 import type { Likelihood } from '../tasks/task.js';
 import type { WeightingState } from '../weighting/strategy.js';
-import {
-  expectedCalibrationError,
-  intervalCoverage,
-  sigmoidPair,
-  softmaxRow,
-  Z68,
-  Z95,
-} from './calibration.js';
+import { predictiveScores } from './intervals.js';
+import { expectedCalibrationError, sigmoidPair, softmaxRow, Z68, Z95 } from './calibration.js';
 
 export interface TabularTaskInfo {
   name: string;
@@ -26,10 +20,32 @@ export interface TabularTaskInfo {
   sigma?: number;
   /** Where `sigma` comes from: learned by uncertainty weighting, or the RMSE on held-out rows. */
   sigmaSource?: 'learned' | 'validation-rmse' | 'training-rmse';
+  /**
+   * Regression: the head predicts a log-variance per row (heteroscedastic): intervals use each row's
+   * σ(x); `sigma` is then the held-out RMSE, for reference.
+   */
+  heteroscedastic?: boolean;
+  /** Heteroscedastic: the factor on σ(x) fitted on the validation rows (k² = mean of (r/σ(x))²). */
+  sigmaScale?: number;
   /** Regression under uncertainty weighting: the learned noise σ, in the target's units. */
   learnedSigma?: number;
-  /** Classification: the learned temperature σ² (softmax of logits/σ²); 1 when none was learned. */
+  /**
+   * Classification: the learned temperature σ² (the task's weight in the loss: softmax of logits/σ²); 1
+   * when none was learned. Applied to the reported probabilities only when there is no
+   * `calibrationTemperature`.
+   */
   temperature?: number;
+  /**
+   * Classification: the temperature fitted after training on the validation rows (minimum NLL, Guo et al.
+   * 2017), applied to the probabilities `predictTable` reports.
+   */
+  calibrationTemperature?: number;
+  /**
+   * Classification: where the reported probabilities' temperature comes from — fitted on the validation
+   * split, or the learned `temperature` (no validation split or no labelled validation row; also what a
+   * model saved without this field does).
+   */
+  calibrationSource?: 'validation' | 'learned';
   classes?: string[];
 }
 
@@ -46,7 +62,10 @@ export type TaskPredictions =
       task: string;
       kind: 'regression';
       prediction: Float64Array;
+      /** The task's one σ (homoscedastic), or the held-out RMSE for reference (heteroscedastic). */
       sigma: number;
+      /** Each row's predictive σ, in the target's units: `sigma` everywhere unless heteroscedastic. */
+      sigmas: Float64Array;
       lower68: Float64Array;
       upper68: Float64Array;
       lower95: Float64Array;
@@ -58,9 +77,13 @@ export type TaskPredictions =
       classes: string[];
       /** The most probable class per row. */
       labels: string[];
-      /** Class probabilities per row, with the learned temperature applied. */
+      /** The temperature applied to `probabilities`: the calibrated one when present, else the learned one. */
+      temperature: number;
+      /** Class probabilities per row at `temperature`. */
       probabilities: number[][];
-      /** The same without the temperature (plain softmax / sigmoid of the logits). */
+      /** The same at the learned temperature (the same array when the two temperatures are equal). */
+      learnedProbabilities: number[][];
+      /** The same without a temperature (plain softmax / sigmoid of the logits). */
       rawProbabilities: number[][];
     };
 
@@ -76,43 +99,68 @@ function targetState(tm: TabularModel, name: string): TargetState {
   return s;
 }
 
-/** Predictions with uncertainty for the given rows (default: all) of a table. */
-export function predictTable(tm: TabularModel, table: Table, rows?: number[]): Predictions {
+/**
+ * The network's raw outputs for the given rows (default: all) of a table: per task, one row of outputs per
+ * table row (standardised predictions for regression, logits for classifiers), and the encoding's warnings.
+ */
+export function tableOutputs(
+  tm: TabularModel,
+  table: Table,
+  rows?: number[],
+): { rows: number; outputs: number[][][]; warnings: string[] } {
   const enc = encodeFeatures(tm.preprocess, table, rows);
   const outputs = tf.tidy(() => {
     const x = tf.tensor2d(enc.x, [enc.rows, enc.cols]);
     const out = tm.model.predict(x);
     return (Array.isArray(out) ? out : [out]).map((t) => t.arraySync() as number[][]);
   });
+  return { rows: enc.rows, outputs, warnings: enc.warnings };
+}
+
+/** Predictions with uncertainty for the given rows (default: all) of a table. */
+export function predictTable(tm: TabularModel, table: Table, rows?: number[]): Predictions {
+  const enc = tableOutputs(tm, table, rows);
+  const outputs = enc.outputs;
   const tasks = tm.tasks.map((info, t): TaskPredictions => {
     const out = outputs[t]!;
     const state = targetState(tm, info.name);
     if (state.kind === 'regression') {
       const prediction = Float64Array.from(out, (r) => r[0]! * state.std + state.mean);
       const sigma = info.sigma ?? NaN;
-      const band = (z: number, sign: number) => prediction.map((p) => p + sign * z * sigma);
+      // a heteroscedastic head's second output is log σ² on the standardised scale
+      const sigmas = info.heteroscedastic
+        ? Float64Array.from(out, (r) => Math.exp(0.5 * r[1]!) * state.std * (info.sigmaScale ?? 1))
+        : new Float64Array(prediction.length).fill(sigma);
+      const band = (z: number, sign: number) => prediction.map((p, i) => p + sign * z * sigmas[i]!);
       return {
         task: info.name,
         kind: 'regression',
         prediction,
         sigma,
+        sigmas,
         lower68: band(Z68, -1),
         upper68: band(Z68, 1),
         lower95: band(Z95, -1),
         upper95: band(Z95, 1),
       };
     }
-    const temperature = info.temperature ?? 1;
+    const learnedTemperature = info.temperature ?? 1;
+    const temperature = info.calibrationTemperature ?? learnedTemperature;
     const probs = (T: number) =>
       out.map((r) => (state.kind === 'binary' ? sigmoidPair(r[0]!, T) : softmaxRow(r, T)));
     const probabilities = probs(temperature);
+    const learnedProbabilities =
+      learnedTemperature === temperature ? probabilities : probs(learnedTemperature);
     return {
       task: info.name,
       kind: state.kind,
       classes: state.classes,
       labels: probabilities.map((p) => state.classes[p.indexOf(Math.max(...p))]!),
+      temperature,
       probabilities,
-      rawProbabilities: temperature === 1 ? probabilities : probs(1),
+      learnedProbabilities,
+      rawProbabilities:
+        temperature === 1 ? probabilities : learnedTemperature === 1 ? learnedProbabilities : probs(1),
     };
   });
   return { rows: enc.rows, tasks, warnings: enc.warnings };
@@ -132,8 +180,10 @@ export interface ScoreResult {
 
 /**
  * Metrics over the labelled rows of each task: RMSE, MAE and the coverage of the 68 % and 95 % intervals
- * for regression; accuracy, cross-entropy and the expected calibration error with and without the
- * learned temperature for classification.
+ * for regression; for classification accuracy and cross-entropy of the reported probabilities, and the
+ * expected calibration error of the reported probabilities (`ece`: the calibrated temperature when the
+ * model has one), at the learned temperature (`eceLearnedTemperature`) and without one
+ * (`eceWithoutTemperature`).
  */
 export function scoreTable(tm: TabularModel, table: Table, rows?: number[]): ScoreResult {
   const preds = predictTable(tm, table, rows);
@@ -157,8 +207,11 @@ export function scoreTable(tm: TabularModel, table: Table, rows?: number[]): Sco
       result.metrics[p.task] = {
         rmse: Math.sqrt(err.reduce((s, e) => s + e * e, 0) / n),
         mae: err.reduce((s, e) => s + Math.abs(e), 0) / n,
-        coverage68: intervalCoverage(actual, predicted, p.sigma, Z68),
-        coverage95: intervalCoverage(actual, predicted, p.sigma, Z95),
+        ...predictiveScores(
+          actual,
+          predicted,
+          labelled.map((i) => p.sigmas[i]!),
+        ),
         count: n,
       };
       result.regression.push({
@@ -188,6 +241,10 @@ export function scoreTable(tm: TabularModel, table: Table, rows?: number[]): Sco
         crossEntropy: ce / n,
         ece: expectedCalibrationError(
           labelled.map((i) => p.probabilities[i]!),
+          labels,
+        ),
+        eceLearnedTemperature: expectedCalibrationError(
+          labelled.map((i) => p.learnedProbabilities[i]!),
           labels,
         ),
         eceWithoutTemperature: expectedCalibrationError(

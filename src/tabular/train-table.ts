@@ -12,6 +12,7 @@ import { DataError, inferColumnKind, type Table } from '../data/table.js';
 import { outputUnits } from '../models/output-units.js';
 import { sharedTrunkModel } from '../models/sharing.js';
 import { classificationTask } from '../tasks/classification.js';
+import { heteroscedasticRegressionTask } from '../tasks/heteroscedastic.js';
 import { regressionTask } from '../tasks/regression.js';
 import type { Task } from '../tasks/task.js';
 import type { EpochEvent } from '../train/events.js';
@@ -25,7 +26,15 @@ import {
 import { createWeighting, type WeightingName } from '../weighting/registry.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
 import type { TrainConfig } from './config.js';
-import { scoreTable, type ScoreResult, type TabularModel, type TabularTaskInfo } from './tabular-model.js';
+import { fitTemperature } from './calibration.js';
+import {
+  predictTable,
+  scoreTable,
+  tableOutputs,
+  type ScoreResult,
+  type TabularModel,
+  type TabularTaskInfo,
+} from './tabular-model.js';
 
 export interface TrainTableOptions {
   onEpochEnd?: (event: EpochEvent) => void | Promise<void>;
@@ -58,10 +67,12 @@ export const UNCERTAINTY_CLAMP = [-3, 5] as const;
 /** The same guard for IMTL-L's log-scales (e^s ≈ 1/L): scales within [e^−5, e^3]. */
 export const IMTL_L_CLAMP = [-5, 3] as const;
 
-function buildTask(target: TargetColumn, classes: number): Task {
+function buildTask(target: TargetColumn, classes: number, heteroscedastic: boolean): Task {
   switch (target.kind) {
     case 'regression':
-      return regressionTask({ name: target.name, likelihood: 'gaussian' });
+      return heteroscedastic
+        ? heteroscedasticRegressionTask({ name: target.name, likelihood: 'gaussian' })
+        : regressionTask({ name: target.name, likelihood: 'gaussian' });
     case 'binary':
       return classificationTask({ name: target.name, likelihood: 'bernoulli' });
     case 'classification':
@@ -86,6 +97,24 @@ function tensorsFor(
     masks: targets.map((t) => tf.tensor1d(t.mask)),
     warnings: enc.warnings,
   };
+}
+
+/** k with k² = mean over `rows` of (residual / predicted σ)² for regression task `t` (1 without labels). */
+function heldOutSigmaScale(tm: TabularModel, table: Table, rows: number[], t: number): number {
+  const pred = predictTable(tm, table, rows).tasks[t]!;
+  const target = encodeTargets(tm.preprocess, table, rows)[t]!;
+  const state = tm.preprocess.targets[t]!;
+  if (pred.kind !== 'regression' || state.kind !== 'regression') return 1;
+  let sum = 0;
+  let n = 0;
+  target.mask.forEach((m, i) => {
+    if (m > 0) {
+      const actual = target.values[i]! * state.std + state.mean;
+      sum += ((actual - pred.prediction[i]!) / pred.sigmas[i]!) ** 2;
+      n++;
+    }
+  });
+  return n > 0 && sum > 0 ? Math.sqrt(sum / n) : 1;
 }
 
 function disposeData(d: TrainingData | undefined): void {
@@ -143,7 +172,11 @@ export async function trainTable(
 
   const tasks = targets.map((t, i) => {
     const s = preprocess.targets[i]!;
-    return buildTask(t, s.kind === 'regression' ? 1 : s.classes.length);
+    return buildTask(
+      t,
+      s.kind === 'regression' ? 1 : s.classes.length,
+      config.uncertainty === 'heteroscedastic',
+    );
   });
   const model = sharedTrunkModel({
     inputDim: preprocess.inputNames.length,
@@ -229,7 +262,15 @@ export async function trainTable(
     targets.forEach((t, i) => {
       const info = taskInfo[i]!;
       const s = preprocess.targets[i]!;
-      if (s.kind === 'regression') {
+      if (s.kind === 'regression' && tasks[i]!.heteroscedastic) {
+        // intervals from each row's σ(x); the held-out RMSE is kept for reference
+        info.heteroscedastic = true;
+        info.sigma = heldOut.metrics[t.name]!['rmse']!;
+        info.sigmaSource = hasValidation ? 'validation-rmse' : 'training-rmse';
+        // σ(x) fitted on the training rows is too small on new rows by about as much as the learned
+        // homoscedastic σ is: one scale k, k² = mean (r/σ(x))² over the validation rows, corrects it
+        if (hasValidation) info.sigmaScale = heldOutSigmaScale(tabular, table, split.validation, i);
+      } else if (s.kind === 'regression') {
         if (learned) info.learnedSigma = learned[i]! * s.std;
         if (learned && (config.intervalSigma === 'learned' || !hasValidation)) {
           info.sigma = info.learnedSigma;
@@ -243,6 +284,7 @@ export async function trainTable(
         info.temperature = learned ? learned[i]! ** 2 : 1;
       }
     });
+    calibrateClassifiers(tabular, table, hasValidation ? split.validation : []);
     // report σ in the targets' own units throughout (training ran on standardised regression targets)
     for (const e of history.epochs) {
       targets.forEach((t, i) => {
@@ -281,4 +323,38 @@ export async function trainTable(
     trainer.dispose();
     weighting.dispose();
   }
+}
+
+/**
+ * Fits each classifier's calibration temperature on the validation rows' logits (the learned temperature
+ * is the task's loss weight, not a calibrator) and records it in the task's info; with no validation row
+ * labelled for a classifier, its probabilities keep the learned temperature, and the info says so.
+ */
+function calibrateClassifiers(tabular: TabularModel, table: Table, validation: number[]): void {
+  const classifiers = tabular.tasks.filter((t) => t.kind !== 'regression');
+  if (classifiers.length === 0) return;
+  const outputs = validation.length > 0 ? tableOutputs(tabular, table, validation).outputs : [];
+  const labels = validation.length > 0 ? encodeTargets(tabular.preprocess, table, validation) : [];
+  tabular.tasks.forEach((info, t) => {
+    if (info.kind === 'regression') return;
+    const rows: number[][] = [];
+    const ys: number[] = [];
+    const target = labels[t];
+    if (target) {
+      for (let i = 0; i < target.mask.length; i++) {
+        if (target.mask[i]! > 0) {
+          rows.push(outputs[t]![i]!);
+          ys.push(target.values[i]!);
+        }
+      }
+    }
+    if (rows.length === 0) {
+      info.calibrationSource = 'learned';
+      return;
+    }
+    info.calibrationTemperature = fitTemperature(rows, ys, {
+      likelihood: info.likelihood === 'bernoulli' ? 'bernoulli' : 'softmax',
+    }).temperature;
+    info.calibrationSource = 'validation';
+  });
 }
