@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkDenseInit, denseInitializers, type DenseInit } from './init.js';
+import { SeededDropout } from './seeded-dropout.js';
 
 export interface SharedTrunkModelOptions {
   inputDim: number;
@@ -10,7 +11,7 @@ export interface SharedTrunkModelOptions {
   /** Widths of each head's hidden layers (before its output layer); default []. */
   head?: readonly number[];
   activation?: 'relu' | 'tanh' | 'elu' | 'sigmoid';
-  /** Dropout rate after each trunk layer; default 0. */
+  /** Dropout rate after each trunk layer (seeded, see SeededDropout); default 0. */
   dropout?: number;
   init?: DenseInit;
   seed?: number;
@@ -45,7 +46,9 @@ export function sharedTrunkModel(options: SharedTrunkModelOptions): tf.LayersMod
       .dense({ units, activation, name: `trunk_${i}`, ...denseInitializers(init, fanIn, (seed += 2)) })
       .apply(x) as tf.SymbolicTensor;
     if (dropout > 0)
-      x = tf.layers.dropout({ rate: dropout, seed: (seed += 1) }).apply(x) as tf.SymbolicTensor;
+      x = new SeededDropout({ rate: dropout, seed: (seed += 1), name: `dropout_${i}` }).apply(
+        x,
+      ) as tf.SymbolicTensor;
     fanIn = units;
   });
   const safe = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');

@@ -79,6 +79,8 @@ export interface TrainingCheckpoint {
   };
   /** Each task's loss at the run's first step: the yardstick of the divergence test. */
   initialLosses?: number[];
+  /** The position of each SeededDropout layer's mask stream, in layer order. */
+  dropoutStreams?: number[];
   history: History;
 }
 

@@ -3,6 +3,7 @@
  * loop keeps of the last good epoch to put back when training diverges. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededDropoutLayers } from '../models/seeded-dropout.js';
 import type { WeightingStrategy } from '../weighting/strategy.js';
 import type { PerTask } from './events.js';
 import type { FusedAdam } from './fused-adam.js';
@@ -50,6 +51,7 @@ export function captureRunState(parts: RunParts, loop: LoopState, source: LoopSo
   });
   const data = source.state?.();
   const { best } = loop;
+  const dropout = seededDropoutLayers(parts.model);
   return {
     version: 1,
     epoch: loop.epoch,
@@ -76,6 +78,7 @@ export function captureRunState(parts: RunParts, loop: LoopState, source: LoopSo
         }
       : {}),
     ...(loop.initialLosses ? { initialLosses: [...loop.initialLosses] } : {}),
+    ...(dropout.length > 0 ? { dropoutStreams: dropout.map((l) => l.randomState()) } : {}),
     // the epochs so far (events are not changed once pushed): a copy of the list, not of every event
     history: { ...loop.history, epochs: loop.history.epochs.slice() },
   };
@@ -108,6 +111,14 @@ export function restoreRunState(parts: RunParts, cp: TrainingCheckpoint, source:
     parts.strategyOptimizer.setState(cp.strategyOptimizer);
   }
   parts.weighting.setState(structuredClone(cp.strategy));
+  const dropout = seededDropoutLayers(parts.model);
+  if (cp.dropoutStreams) {
+    if (cp.dropoutStreams.length !== dropout.length)
+      throw new Error(
+        `checkpoint: ${cp.dropoutStreams.length} dropout streams for a model with ${dropout.length}`,
+      );
+    dropout.forEach((l, i) => l.setRandomState(cp.dropoutStreams![i]!));
+  }
   if (cp.data !== undefined) {
     if (!source.restore) throw new Error('checkpoint: the batch source cannot be put back to its position');
     source.restore(cp.data);
