@@ -35,8 +35,10 @@ export { historySeries, type History } from './train/history.js';
 export { NumpyRandomState } from './random/numpy-random-state.js';
 export {
   generateSeedToyData,
+  seedToyNoiseFactor,
   SEED_TOY_TRUE_SIGMA,
   type SeedToyData,
+  type SeedToyNoise,
   type SeedToyOptions,
 } from './data/synthetic/seed-toy.js';
 export {
