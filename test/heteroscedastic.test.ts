@@ -105,3 +105,84 @@ describe('heteroscedastic regression on a table whose noise varies with x', () =
     expect(r.stderr).toMatch(/weighting: 'dwa' needs positive task losses/);
   });
 });
+
+describe('Monte Carlo dropout: epistemic uncertainty', () => {
+  it('splits σ into aleatoric and epistemic parts, the latter growing off the data; repeatable', () => {
+    const small = join(dir, 'small.csv');
+    writeData(small, 4000, 2);
+    const out = join(dir, 'mc');
+    const r = runCli([
+      'train',
+      small,
+      '--target',
+      'y',
+      '--uncertainty',
+      'heteroscedastic',
+      '--dropout',
+      '0.1',
+      '--mc-samples',
+      '20',
+      '--epochs',
+      '40',
+      '--batch-size',
+      '64',
+      '--lr',
+      '0.002',
+      '--patience',
+      '0',
+      '--quiet',
+      '--out',
+      out,
+    ]);
+    expect(r.status).toBe(0);
+    const points = join(dir, 'points.csv');
+    writeFileSync(points, 'x\n-5\n0\n5\n');
+    const first = runCli(['predict', out, points]);
+    expect(first.status).toBe(0);
+    const [header, ...rows] = first.stdout.trim().split(/\r?\n/);
+    expect(header).toBe('row,y,y sigma,y lower95,y upper95,y aleatoric sigma,y epistemic sigma');
+    const cells = rows.map((row) => row.split(',').map(Number));
+    for (const c of cells) expect(c[2]).toBeCloseTo(Math.hypot(c[5]!, c[6]!), 6);
+    const [left, mid, right] = cells.map((c) => c[6]!);
+    // two units beyond the data on either side, the passes disagree more than in the middle
+    expect(Math.min(left!, right!)).toBeGreaterThan(1.5 * mid!);
+    expect(runCli(['predict', out, points]).stdout).toBe(first.stdout);
+    const bad = runCli(['train', small, '--target', 'y', '--mc-samples', '10']);
+    expect(bad.stderr).toMatch(/mcSamples: Monte Carlo passes need dropout/);
+  }, 120_000);
+
+  it('classifiers get predictive entropy and mutual information', () => {
+    const penguins = join('node_modules', 'vega-datasets', 'data', 'penguins.json');
+    const out = join(dir, 'penguins-mc');
+    const r = runCli([
+      'train',
+      penguins,
+      '--target',
+      'Species',
+      '--features',
+      'Beak Length (mm),Flipper Length (mm)',
+      '--dropout',
+      '0.2',
+      '--mc-samples',
+      '10',
+      '--epochs',
+      '30',
+      '--quiet',
+      '--out',
+      out,
+    ]);
+    expect(r.status).toBe(0);
+    const p = runCli(['predict', out, penguins, '--out', join(dir, 'p.json')]);
+    expect(p.status).toBe(0);
+    const records = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')) as {
+      Species: { probabilities: Record<string, number>; entropy: number; mutualInformation: number };
+    }[];
+    for (const rec of records.slice(0, 20)) {
+      const probs = Object.values(rec.Species.probabilities);
+      const h = -probs.reduce((a, v) => (v > 0 ? a + v * Math.log(v) : a), 0);
+      expect(rec.Species.entropy).toBeCloseTo(h, 6);
+      expect(rec.Species.mutualInformation).toBeGreaterThanOrEqual(0);
+      expect(rec.Species.mutualInformation).toBeLessThanOrEqual(rec.Species.entropy + 1e-12);
+    }
+  }, 120_000);
+});

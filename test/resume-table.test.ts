@@ -44,6 +44,9 @@ const args = (out: string, backend: string, extra: string[] = []) => [
   '40',
   '--patience',
   '8',
+  // dropout: its mask stream must resume exactly too
+  '--dropout',
+  '0.1',
   '--checkpoint-every',
   '2',
   '--backend',

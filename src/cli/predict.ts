@@ -22,11 +22,17 @@ export function predictionRecords(table: Table, preds: Predictions): Record<stri
           upper68: t.upper68[i],
           lower95: t.lower95[i],
           upper95: t.upper95[i],
+          ...(t.aleatoricSigmas && t.epistemicSigmas
+            ? { aleatoricSigma: t.aleatoricSigmas[i], epistemicSigma: t.epistemicSigmas[i] }
+            : {}),
         };
       } else {
         rec[t.task] = {
           label: t.labels[i],
           probabilities: Object.fromEntries(t.classes.map((c, k) => [c, t.probabilities[i]![k]])),
+          ...(t.entropy && t.mutualInformation
+            ? { entropy: t.entropy[i], mutualInformation: t.mutualInformation[i] }
+            : {}),
         };
       }
     }
@@ -44,9 +50,17 @@ export function predictionCsv(table: Table, preds: Predictions): string {
         rec[`${t.task} sigma`] = t.sigmas[i]!;
         rec[`${t.task} lower95`] = t.lower95[i]!;
         rec[`${t.task} upper95`] = t.upper95[i]!;
+        if (t.aleatoricSigmas && t.epistemicSigmas) {
+          rec[`${t.task} aleatoric sigma`] = t.aleatoricSigmas[i]!;
+          rec[`${t.task} epistemic sigma`] = t.epistemicSigmas[i]!;
+        }
       } else {
         rec[t.task] = t.labels[i]!;
         t.classes.forEach((c, k) => (rec[`${t.task} P(${c})`] = t.probabilities[i]![k]!));
+        if (t.entropy && t.mutualInformation) {
+          rec[`${t.task} entropy`] = t.entropy[i]!;
+          rec[`${t.task} mutual information`] = t.mutualInformation[i]!;
+        }
       }
     }
     return rec;

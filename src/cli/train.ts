@@ -44,6 +44,8 @@ export interface TrainFlags {
   patience?: number;
   onNan?: 'stop' | 'skip';
   uncertainty?: 'homoscedastic' | 'heteroscedastic';
+  dropout?: number;
+  mcSamples?: number;
   out?: string;
   config?: string;
   backend: string;
@@ -109,6 +111,12 @@ export function addTrainOptions(cmd: Command): Command {
         'regression noise: one σ per target, or σ(x) predicted per row (default homoscedastic; heteroscedastic weighs tasks equally unless --weighting says otherwise)',
       ).choices(['homoscedastic', 'heteroscedastic']),
     )
+    .option('--dropout <rate>', 'dropout after each trunk layer, in [0, 1) (default 0)', fraction)
+    .option(
+      '--mc-samples <count>',
+      'Monte Carlo dropout passes per prediction: epistemic σ and mutual information (default 30 with --dropout)',
+      nonNegativeInt,
+    )
     .addOption(
       new Option(
         '--on-nan <policy>',
@@ -159,6 +167,8 @@ export async function buildTrainConfig(
     'patience',
     'onNan',
     'uncertainty',
+    'dropout',
+    'mcSamples',
     'out',
   ];
   for (const key of direct) if (fromCli(key)) raw[key] = flags[key];

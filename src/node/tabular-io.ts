@@ -17,6 +17,8 @@ export interface WeightingFile {
   state: WeightingState;
   weights: Record<string, number>;
   tasks: TabularTaskInfo[];
+  /** Monte Carlo dropout passes per prediction (absent: one pass). */
+  mcSamples?: number;
 }
 
 /** run.json: what a table run must share with another to be the same run. */
@@ -73,6 +75,7 @@ export async function saveTrainedTable(
     state: tabular.weighting.state,
     weights: tabular.weighting.weights,
     tasks: tabular.tasks,
+    ...(tabular.mcSamples ? { mcSamples: tabular.mcSamples } : {}),
   };
   const reportInput = {
     title: `tfjs-mtl: ${tabular.tasks.map((t) => t.name).join(', ')}`,
@@ -150,5 +153,6 @@ export async function loadTrainedTable(dir: string): Promise<TabularModel> {
     preprocess,
     tasks: w.tasks,
     weighting: { strategy: w.strategy, state: w.state, weights: w.weights },
+    ...(w.mcSamples ? { mcSamples: w.mcSamples } : {}),
   };
 }

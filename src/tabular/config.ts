@@ -8,6 +8,9 @@ const targetSchema = z.strictObject({
   kind: z.enum(TARGET_KINDS).optional(),
 });
 
+/** Monte Carlo dropout passes per prediction when dropout is on and no count is given. */
+export const DEFAULT_MC_SAMPLES = 30;
+
 /** Strategies built on task losses being positive (ratios, e^(−s)·L, loss histories). */
 export const POSITIVE_LOSS_STRATEGIES: readonly string[] = [
   'uncertainty',
@@ -72,9 +75,28 @@ export const trainConfigSchema = z
      * and strategies that need positive losses are refused.
      */
     uncertainty: z.enum(['homoscedastic', 'heteroscedastic']).default('homoscedastic'),
+    /** Dropout rate after each trunk layer (seeded; exact resume keeps its stream); default 0. */
+    dropout: z.number().min(0).lt(1).default(0),
+    /**
+     * Monte Carlo dropout passes per prediction (epistemic uncertainty: the spread of the passes);
+     * default 30 with `dropout` > 0, else 0; needs `dropout` > 0.
+     */
+    mcSamples: z.number().int().nonnegative().optional(),
     out: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
+    if ((c.mcSamples ?? 0) > 0 && c.dropout === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcSamples'],
+        message: 'Monte Carlo passes need dropout: give dropout > 0 (--dropout) too',
+      });
+    if (c.mcSamples === 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcSamples'],
+        message: 'one pass measures no spread: give 0 or ≥ 2',
+      });
     if (c.uncertainty === 'heteroscedastic' && POSITIVE_LOSS_STRATEGIES.includes(c.weighting))
       ctx.addIssue({
         code: 'custom',
@@ -127,7 +149,11 @@ export function parseTrainConfig(raw: unknown, source: string): TrainConfig {
       ? { ...raw, weighting: 'equal' }
       : raw;
   const result = trainConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success)
+    return {
+      ...result.data,
+      mcSamples: result.data.mcSamples ?? (result.data.dropout > 0 ? DEFAULT_MC_SAMPLES : 0),
+    };
   const lines = result.error.issues.map(
     (i) => `${source}: ${formatPath(i.path) || '(top level)'}: ${i.message}`,
   );

@@ -7,10 +7,12 @@ import {
   type TargetState,
 } from '../data/preprocess.js';
 import type { Table } from '../data/table.js';
+import { withDropoutStream } from '../models/seeded-dropout.js';
 import type { Likelihood } from '../tasks/task.js';
 import type { WeightingState } from '../weighting/strategy.js';
 import { predictiveScores } from './intervals.js';
-import { expectedCalibrationError, sigmoidPair, softmaxRow, Z68, Z95 } from './calibration.js';
+import { classificationPredictive, regressionPredictive } from './predictive.js';
+import { expectedCalibrationError, Z68, Z95 } from './calibration.js';
 
 export interface TabularTaskInfo {
   name: string;
@@ -55,6 +57,8 @@ export interface TabularModel {
   preprocess: PreprocessState;
   tasks: TabularTaskInfo[];
   weighting: { strategy: string; state: WeightingState; weights: Record<string, number> };
+  /** Monte Carlo dropout passes per prediction (0 or absent: one pass without dropout). */
+  mcSamples?: number;
 }
 
 export type TaskPredictions =
@@ -66,6 +70,9 @@ export type TaskPredictions =
       sigma: number;
       /** Each row's predictive σ, in the target's units: `sigma` everywhere unless heteroscedastic. */
       sigmas: Float64Array;
+      /** With Monte Carlo dropout: each row's aleatoric σ (the noise) and epistemic σ (the passes' spread). */
+      aleatoricSigmas?: Float64Array;
+      epistemicSigmas?: Float64Array;
       lower68: Float64Array;
       upper68: Float64Array;
       lower95: Float64Array;
@@ -85,6 +92,9 @@ export type TaskPredictions =
       learnedProbabilities: number[][];
       /** The same without a temperature (plain softmax / sigmoid of the logits). */
       rawProbabilities: number[][];
+      /** With Monte Carlo dropout: each row's predictive entropy and mutual information (nats). */
+      entropy?: Float64Array;
+      mutualInformation?: Float64Array;
     };
 
 export interface Predictions {
@@ -117,20 +127,53 @@ export function tableOutputs(
   return { rows: enc.rows, outputs, warnings: enc.warnings };
 }
 
-/** Predictions with uncertainty for the given rows (default: all) of a table. */
+/** Where the Monte Carlo passes' dropout masks start (a stream of their own: predictions repeat). */
+export const MC_DROPOUT_STREAM = 2 ** 30;
+
+/**
+ * The network's outputs, one entry per pass: a single inference pass, or — for a model with
+ * `mcSamples` — that many passes with dropout on (the same masks on every call). [pass][task][row][unit].
+ */
+export function tableOutputPasses(
+  tm: TabularModel,
+  table: Table,
+  rows?: number[],
+): { rows: number; passes: number[][][][]; warnings: string[] } {
+  const samples = tm.mcSamples ?? 0;
+  if (samples === 0) {
+    const one = tableOutputs(tm, table, rows);
+    return { rows: one.rows, passes: [one.outputs], warnings: one.warnings };
+  }
+  const enc = encodeFeatures(tm.preprocess, table, rows);
+  const passes = withDropoutStream(tm.model, MC_DROPOUT_STREAM, () =>
+    tf.tidy(() => {
+      const x = tf.tensor2d(enc.x, [enc.rows, enc.cols]);
+      return Array.from({ length: samples }, () => {
+        const out = tm.model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+        return (Array.isArray(out) ? out : [out]).map((t) => t.arraySync() as number[][]);
+      });
+    }),
+  );
+  return { rows: enc.rows, passes, warnings: enc.warnings };
+}
+
+/**
+ * Predictions with uncertainty for the given rows (default: all) of a table; with Monte Carlo dropout
+ * (`mcSamples`), the means over the passes and the aleatoric/epistemic parts of every σ.
+ */
 export function predictTable(tm: TabularModel, table: Table, rows?: number[]): Predictions {
-  const enc = tableOutputs(tm, table, rows);
-  const outputs = enc.outputs;
+  const enc = tableOutputPasses(tm, table, rows);
   const tasks = tm.tasks.map((info, t): TaskPredictions => {
-    const out = outputs[t]!;
+    const passes = enc.passes.map((pass) => pass[t]!);
     const state = targetState(tm, info.name);
     if (state.kind === 'regression') {
-      const prediction = Float64Array.from(out, (r) => r[0]! * state.std + state.mean);
       const sigma = info.sigma ?? NaN;
-      // a heteroscedastic head's second output is log σ² on the standardised scale
-      const sigmas = info.heteroscedastic
-        ? Float64Array.from(out, (r) => Math.exp(0.5 * r[1]!) * state.std * (info.sigmaScale ?? 1))
-        : new Float64Array(prediction.length).fill(sigma);
+      const r = regressionPredictive(passes, state, {
+        heteroscedastic: info.heteroscedastic ?? false,
+        sigma,
+        scale: info.sigmaScale ?? 1,
+      });
+      const { prediction, sigmas } = r;
       const band = (z: number, sign: number) => prediction.map((p, i) => p + sign * z * sigmas[i]!);
       return {
         task: info.name,
@@ -138,6 +181,7 @@ export function predictTable(tm: TabularModel, table: Table, rows?: number[]): P
         prediction,
         sigma,
         sigmas,
+        ...(r.aleatoric ? { aleatoricSigmas: r.aleatoric, epistemicSigmas: r.epistemic! } : {}),
         lower68: band(Z68, -1),
         upper68: band(Z68, 1),
         lower95: band(Z95, -1),
@@ -146,11 +190,11 @@ export function predictTable(tm: TabularModel, table: Table, rows?: number[]): P
     }
     const learnedTemperature = info.temperature ?? 1;
     const temperature = info.calibrationTemperature ?? learnedTemperature;
-    const probs = (T: number) =>
-      out.map((r) => (state.kind === 'binary' ? sigmoidPair(r[0]!, T) : softmaxRow(r, T)));
-    const probabilities = probs(temperature);
+    const at = (T: number) => classificationPredictive(passes, state.kind, T);
+    const reported = at(temperature);
+    const probabilities = reported.probabilities;
     const learnedProbabilities =
-      learnedTemperature === temperature ? probabilities : probs(learnedTemperature);
+      learnedTemperature === temperature ? probabilities : at(learnedTemperature).probabilities;
     return {
       task: info.name,
       kind: state.kind,
@@ -160,7 +204,14 @@ export function predictTable(tm: TabularModel, table: Table, rows?: number[]): P
       probabilities,
       learnedProbabilities,
       rawProbabilities:
-        temperature === 1 ? probabilities : learnedTemperature === 1 ? learnedProbabilities : probs(1),
+        temperature === 1
+          ? probabilities
+          : learnedTemperature === 1
+            ? learnedProbabilities
+            : at(1).probabilities,
+      ...(reported.entropy
+        ? { entropy: reported.entropy, mutualInformation: reported.mutualInformation! }
+        : {}),
     };
   });
   return { rows: enc.rows, tasks, warnings: enc.warnings };

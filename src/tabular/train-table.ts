@@ -182,6 +182,7 @@ export async function trainTable(
     inputDim: preprocess.inputNames.length,
     outputs: tasks.map(outputUnits),
     trunk: config.hidden,
+    dropout: config.dropout,
     seed: config.seed,
     names: targets.map((t) => t.name),
   });
@@ -249,6 +250,7 @@ export async function trainTable(
       model,
       preprocess,
       tasks: taskInfo,
+      ...(config.mcSamples ? { mcSamples: config.mcSamples } : {}),
       weighting: {
         strategy: weighting.name,
         state: weighting.getState(),
