@@ -46,9 +46,59 @@ describe('tfjs-mtl scenes', () => {
     const show = runCli(['scenes', 'show', model, '--scenes', '3', '--out', png]);
     expect(show.status).toBe(0);
     const image = decode(readFileSync(png));
-    // input + (truth, prediction) × 3 tasks, 3 scenes, 2 px gaps, all ×2, under a 28 px header
-    expect(image.width).toBe(2 * (7 * 64 + 6 * 2));
-    expect(image.height).toBe(28 + 2 * (3 * 32 + 2 * 2));
+    // input + (truth, prediction) × 3 tasks + the semantic entropy, 3 scenes, 2 px gaps, all ×2, under a
+    // 28 px header and above the 30 px caption of the uncertainty maps
+    expect(image.width).toBe(2 * (8 * 64 + 7 * 2));
+    expect(image.height).toBe(28 + 2 * (3 * 32 + 2 * 2) + 30);
+  }, 120_000);
+
+  it('trains heteroscedastic heads and shows their σ maps beside the predictions', () => {
+    const out = join(dir, 'hetero');
+    const train = runCli([
+      'scenes',
+      'train',
+      '--uncertainty',
+      'heteroscedastic',
+      ...tiny,
+      '--steps',
+      '25',
+      '--batch-size',
+      '4',
+      '--out',
+      out,
+    ]);
+    expect(train.status, train.stderr).toBe(0);
+    expect(train.stdout).toMatch(/depth {6}inverse-depth error [\d.]+ 1\/m/);
+    const config = JSON.parse(readFileSync(join(out, 'scene-run.json'), 'utf8')) as SceneRunConfig;
+    expect(config.uncertainty).toBe('heteroscedastic');
+    const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as unknown;
+    expect(JSON.stringify(model)).toMatch(/"name":"depth_out".*?"filters":2/);
+    // learned weighting learns the semantic σ only; the per-pixel NLL tasks keep weight 1
+    const log = JSON.parse(readFileSync(join(out, 'log.json'), 'utf8')) as {
+      log: { weights: number[]; logVariances: number[] }[];
+    };
+    expect(log.log.at(-1)!.weights.slice(1)).toEqual([1, 1]);
+    expect(log.log.at(-1)!.logVariances[0]).not.toBe(0);
+
+    const png = join(dir, 'hetero.png');
+    const show = runCli(['scenes', 'show', out, '--scenes', '2', '--out', png]);
+    expect(show.status, show.stderr).toBe(0);
+    const image = decode(readFileSync(png));
+    // input + (truth, prediction, uncertainty map) × 3 tasks
+    const cols = 10;
+    expect(image.width).toBe(2 * (cols * 64 + (cols - 1) * 2));
+    expect(image.height).toBe(28 + 2 * (2 * 32 + 2) + 30);
+    // the σ columns (6: instance σ, 9: depth σ) are colour maps, not blank: many distinct colours
+    const channels = image.data.length / (image.width * image.height);
+    for (const c of [3, 6, 9]) {
+      const colours = new Set<string>();
+      for (let y = 28; y < 28 + 64; y++)
+        for (let x = 2 * c * 66; x < 2 * c * 66 + 128; x++) {
+          const k = (y * image.width + x) * channels;
+          colours.add(`${image.data[k]},${image.data[k + 1]},${image.data[k + 2]}`);
+        }
+      expect(colours.size, `column ${c}`).toBeGreaterThan(c === 6 ? 3 : 20);
+    }
   }, 120_000);
 
   it('trains a fixed-weight subset of the tasks', () => {
@@ -88,6 +138,10 @@ describe('tfjs-mtl scenes', () => {
         /weights are only used with weighting 'fixed'/,
       ],
       [['scenes', 'train', '--config', join(dir, 'missing.json')], /--config: cannot read/],
+      [
+        ['scenes', 'train', '--tasks', 'semantic', '--uncertainty', 'heteroscedastic'],
+        /command line: uncertainty: 'heteroscedastic' predicts a per-pixel scale for the instance and depth tasks/,
+      ],
       [['scenes', 'eval', join(dir, 'nothing-here')], /nothing-here/],
     ];
     for (const [args, message] of cases) {
@@ -180,6 +234,13 @@ describe('tfjs-mtl scenes', () => {
       runs: { dir: string }[];
     };
     expect(results.runs.map((r) => r.dir).sort()).toEqual(order.map((name) => `runs/${name}`).sort());
+    // a run recorded before `uncertainty` existed counts as homoscedastic, the default: still cached
+    const oldRecord = join(out, 'runs', 'learned-all-seed0', 'scene-run.json');
+    const { uncertainty, ...withoutUncertainty } = JSON.parse(
+      readFileSync(oldRecord, 'utf8'),
+    ) as SceneRunConfig;
+    expect(uncertainty).toBe('homoscedastic');
+    writeFileSync(oldRecord, JSON.stringify(withoutUncertainty));
     const moved = join(dir, 'experiment-moved');
     renameSync(out, moved);
     const again = runCli([...args.slice(0, 3), moved, ...args.slice(4)]);

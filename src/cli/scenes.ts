@@ -27,6 +27,7 @@ interface SceneTrainFlags {
   tasks?: string;
   weighting?: string;
   weights?: number[];
+  uncertainty?: string;
   steps?: number;
   batchSize?: number;
   lr?: number;
@@ -79,6 +80,7 @@ async function sceneConfig(flags: SceneTrainFlags): Promise<SceneRunConfig> {
     tasks: flags.tasks !== undefined ? taskList(flags.tasks) : undefined,
     weighting: flags.weighting,
     weights: flags.weights,
+    uncertainty: flags.uncertainty,
     steps: flags.steps,
     batchSize: flags.batchSize,
     lr: flags.lr,
@@ -150,6 +152,12 @@ function trainSubcommand(): Command {
     .option('--tasks <list>', `comma-separated subset of ${SCENE_TASKS.join(',')}`)
     .option('--weighting <name>', 'uncertainty (learned) or fixed')
     .option('--weights <list>', 'fixed task weights, in task order (implies --weighting fixed)', numberList)
+    .addOption(
+      new Option(
+        '--uncertainty <kind>',
+        "homoscedastic: one learned σ per task (default); heteroscedastic: instance and depth heads also predict a per-pixel scale (Laplace NLL; learned weighting then learns only the semantic task's σ)",
+      ).choices(['homoscedastic', 'heteroscedastic']),
+    )
     .option('--steps <n>', 'optimiser steps (default 800)', positiveInt)
     .option('--batch-size <n>', 'frames per step (default 8)', positiveInt)
     .option('--lr <rate>', 'Adam learning rate, poly-decayed (default 2e-3)', positiveNumber)

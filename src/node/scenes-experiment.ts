@@ -262,6 +262,7 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
         batchSize: 8,
         lr: 2e-3,
         sigmaLr: 0.02,
+        uncertainty: 'homoscedastic',
         seed,
         dataSeed: 0,
         trainScenes: options.trainScenes,

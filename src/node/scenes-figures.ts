@@ -33,6 +33,33 @@ const GAP = 2;
 /** Tiles are drawn this many times their pixel size, under a header row of column labels. */
 const GRID_SCALE = 2;
 const HEADER = 28;
+/** The caption row under a grid with uncertainty maps: their colour bar and scales. */
+const FOOTER = 30;
+
+/** The q-quantile of the finite values of `arrays` (0 when there are none). */
+function quantile(arrays: readonly ArrayLike<number>[], q: number, masks?: readonly ArrayLike<number>[]) {
+  const values: number[] = [];
+  arrays.forEach((a, k) => {
+    for (let i = 0; i < a.length; i++) {
+      if (masks && masks[k]![i] === 0) continue;
+      if (Number.isFinite(a[i]!)) values.push(a[i]!);
+    }
+  });
+  if (values.length === 0) return 0;
+  values.sort((x, y) => x - y);
+  return values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+}
+
+/** A number for a caption: 3 significant digits. */
+const short = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+
+export interface SceneGridOptions {
+  /**
+   * Draw the uncertainty maps beside the predictions (default true): the semantic softmax entropy for
+   * every model with a semantic head, and the instance and depth σ of heteroscedastic heads.
+   */
+  uncertainty?: boolean;
+}
 
 /** Colour scales shared by truth and prediction so they compare. */
 function scales(data: SceneBatch): { depthMax: number; offsetMax: number } {
@@ -45,19 +72,53 @@ function scales(data: SceneBatch): { depthMax: number; offsetMax: number } {
 
 /**
  * Writes a PNG grid: one row per scene; columns input, then for each task the truth followed by each
- * model's prediction (black where the model has no such head), each column labelled.
+ * model's prediction (black where the model has no such head) and, with `options.uncertainty` (default),
+ * each model's uncertainty map of that task where it has one — semantic entropy on [0, log C] nats,
+ * instance σ (on instance pixels) and depth σ on [0, their 99th percentile] — in viridis, with the scales
+ * in a caption under the grid. Each column is labelled.
  */
 export async function renderSceneGrid(
   path: string,
   data: SceneBatch,
   models: readonly GridModel[],
   palette?: readonly (readonly [number, number, number])[],
+  options: SceneGridOptions = {},
 ): Promise<void> {
   const { height: H, width: W } = data;
   const P = H * W;
+  const withMaps = options.uncertainty ?? true;
   const indices = Array.from({ length: data.count }, (_, i) => i);
-  const predictions: ScenePrediction[][] = models.map((m) => predictScenes(m.model, m.tasks, data, indices));
+  const predictions: ScenePrediction[][] = models.map((m) =>
+    predictScenes(m.model, m.tasks, data, indices, { uncertainty: withMaps }),
+  );
   const { depthMax, offsetMax } = scales(data);
+  const instanceMasks = indices.map((s) =>
+    Uint8Array.from(data.instance.subarray(s * P, (s + 1) * P), (v) => (v > 0 ? 1 : 0)),
+  );
+  // which models draw which map, and the maps' colour scales
+  const has = (key: 'semanticEntropy' | 'instanceSigma' | 'depthSigma') =>
+    predictions.map((p) => p[0]?.[key] !== undefined);
+  const mapModels = {
+    semantic: has('semanticEntropy'),
+    instance: has('instanceSigma'),
+    depth: has('depthSigma'),
+  };
+  // the entropy's scale is fixed, [0, log C]: the semantic head (the first output) has C channels
+  const semanticModel = models.find((m) => m.tasks.includes('semantic'));
+  const numClasses = Number(semanticModel?.model.outputs[0]!.shape.at(-1) ?? 2);
+  const entropyMax = Math.log(numClasses);
+  const instanceSigmaMax = quantile(
+    predictions.flatMap((p) => p.flatMap((q) => (q.instanceSigma ? [q.instanceSigma] : []))),
+    0.99,
+    predictions.flatMap((p) => p.flatMap((q, s) => (q.instanceSigma ? [instanceMasks[s]!] : []))),
+  );
+  const depthSigmaMax = quantile(
+    predictions.flatMap((p) => p.flatMap((q) => (q.depthSigma ? [q.depthSigma] : []))),
+    0.99,
+  );
+  const mapTile = (values: Float32Array, max: number, mask?: ArrayLike<number>): Tile => ({
+    rgba: inverseDepthRgba(values, H, W, max > 0 ? max : 1, mask),
+  });
   const tasks: SceneTask[] = orderedTasks(models.flatMap((m) => [...m.tasks]));
   const black = new Uint8ClampedArray(P * 4).fill(0);
   for (let i = 3; i < black.length; i += 4) black[i] = 255;
@@ -68,8 +129,11 @@ export async function renderSceneGrid(
         row.push({ rgba: semanticRgba(data.semantic.subarray(s * P, (s + 1) * P), H, W, palette) });
         for (const p of predictions)
           row.push({ rgba: p[s]!.semantic ? semanticRgba(p[s]!.semantic, H, W, palette) : black });
+        predictions.forEach((p, k) => {
+          if (mapModels.semantic[k]) row.push(mapTile(p[s]!.semanticEntropy!, entropyMax));
+        });
       } else if (task === 'instance') {
-        const mask = Uint8Array.from(data.instance.subarray(s * P, (s + 1) * P), (v) => (v > 0 ? 1 : 0));
+        const mask = instanceMasks[s]!;
         row.push({
           rgba: instanceOffsetRgba(
             data.instanceOffset.subarray(s * P * 2, (s + 1) * P * 2),
@@ -84,6 +148,9 @@ export async function renderSceneGrid(
             rgba: p[s]!.instance ? instanceOffsetRgba(p[s]!.instance, H, W, offsetMax, mask) : black,
           });
         }
+        predictions.forEach((p, k) => {
+          if (mapModels.instance[k]) row.push(mapTile(p[s]!.instanceSigma!, instanceSigmaMax, mask));
+        });
       } else {
         const mask = data.depthMask.subarray(s * P, (s + 1) * P);
         row.push({
@@ -91,15 +158,28 @@ export async function renderSceneGrid(
         });
         for (const p of predictions)
           row.push({ rgba: p[s]!.depth ? inverseDepthRgba(p[s]!.depth, H, W, depthMax) : black });
+        predictions.forEach((p, k) => {
+          if (mapModels.depth[k]) row.push(mapTile(p[s]!.depthSigma!, depthSigmaMax));
+        });
       }
     }
     return row;
   });
   const labels = ['input'];
+  const mapName = { semantic: 'entropy', instance: 'σ', depth: 'σ' } as const;
   for (const task of tasks) {
     labels.push(`${task}: truth`);
     for (const m of models) labels.push(`${task}: ${m.label}`);
+    models.forEach((m, k) => {
+      if (mapModels[task][k])
+        labels.push(`${task}: ${mapName[task]}${models.length > 1 ? ` (${m.label})` : ''}`);
+    });
   }
+  const captions: string[] = [];
+  if (mapModels.semantic.some(Boolean))
+    captions.push(`entropy 0–${short(entropyMax)} nats (log ${Math.round(Math.exp(entropyMax))})`);
+  if (mapModels.instance.some(Boolean)) captions.push(`instance σ 0–${short(instanceSigmaMax)} px`);
+  if (mapModels.depth.some(Boolean)) captions.push(`inverse-depth σ 0–${short(depthSigmaMax)}`);
   const cols = rows[0]?.length ?? 0;
   const S = GRID_SCALE;
   const width = S * (cols * W + (cols - 1) * GAP);
@@ -123,6 +203,22 @@ export async function renderSceneGrid(
   );
   const png = encode({ width, height, data: body, channels: 4, depth: 8 });
   const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const footer = captions.length > 0 ? FOOTER : 0;
+  // the colour bar (viridis, 0 → max) and the maps' scales (σ maps: up to their 99th percentile)
+  const bar = Array.from({ length: 11 }, (_, i) => {
+    const rgba = inverseDepthRgba([i / 10], 1, 1, 1);
+    return `<rect x="${8 + 12 * i}" y="${HEADER + height + 8}" width="12" height="14" fill="rgb(${rgba[0]},${rgba[1]},${rgba[2]})"/>`;
+  }).join('');
+  const caption =
+    footer > 0
+      ? `${bar}<text x="${8 + 12 * 11 + 8}" y="${HEADER + height + 20}">${escape(
+          `uncertainty colour scale 0 → max: ${captions.join('; ')}${
+            mapModels.instance.some(Boolean) || mapModels.depth.some(Boolean)
+              ? ' (σ max = 99th percentile shown)'
+              : ''
+          }`,
+        )}</text>`
+      : '';
   const texts = labels
     .slice(0, cols)
     .map(
@@ -131,9 +227,9 @@ export async function renderSceneGrid(
     )
     .join('');
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + HEADER}">` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + HEADER + footer}">` +
     `<rect width="100%" height="100%" fill="white"/>` +
-    `<g font-family="DejaVu Sans" font-size="13" fill="#222">${texts}</g>` +
+    `<g font-family="DejaVu Sans" font-size="13" fill="#222">${texts}${caption}</g>` +
     `<image x="0" y="${HEADER}" width="${width}" height="${height}" image-rendering="pixelated" ` +
     `href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/></svg>`;
   await writeFileAtomic(path, svgToPng(svg, { scale: 1 }));
@@ -275,6 +371,8 @@ export async function writeSceneFigures(
         join(out, 'qualitative.png'),
         data,
         loaded.map((l, i) => ({ label: gridRuns[i]!.configId, model: l.model, tasks: l.tasks })),
+        undefined,
+        { uncertainty: false },
       );
       figures[gridTitle] = 'qualitative.png';
     } finally {

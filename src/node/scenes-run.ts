@@ -71,6 +71,7 @@ export function sceneModelFor(
     asppChannels: config.asppChannels,
     decoderChannels: config.decoderChannels,
     seed: config.seed,
+    heteroscedastic: config.uncertainty === 'heteroscedastic',
   });
 }
 
@@ -171,7 +172,11 @@ export async function runSceneTraining(
     if (checkpointDir === undefined) throw new UsageError('--resume needs --out (the run to continue)');
     const stored = await loadCheckpoint<SceneRunConfig>(checkpointDir);
     if (!stored) throw new UsageError(`--resume: ${run.out} has no checkpoint to continue from`);
-    const differs = settingsDifference(stored.settings, run);
+    // checkpoints made before `uncertainty` existed were homoscedastic
+    const differs = settingsDifference(
+      { uncertainty: 'homoscedastic', ...(stored.settings as Partial<SceneRunConfig>) },
+      run,
+    );
     if (differs) throw new UsageError(`--resume: ${differs}`);
     if (stored.warning) hooks.onWarning?.(stored.warning);
     resumeFrom = stored.checkpoint;
@@ -181,6 +186,7 @@ export async function runSceneTraining(
     tasks,
     run.weighting === 'fixed' ? { kind: 'fixed', weights: run.weights! } : { kind: 'uncertainty' },
     run.sigmaLr,
+    run.uncertainty === 'heteroscedastic',
   );
   try {
     const started = performance.now();
@@ -206,6 +212,7 @@ export async function runSceneTraining(
         ...(resumeFrom ? { resumeFrom } : {}),
         ...(hooks.onNonFinite ? { onNonFinite: hooks.onNonFinite } : {}),
         skipBad: run.skipBad,
+        heteroscedastic: run.uncertainty === 'heteroscedastic',
         ...(hooks.onSkip
           ? {
               // frames that fail while training (corrupt data, bad label values): the reader's errors name the file
@@ -260,6 +267,8 @@ export async function loadSceneModel(
     model.dispose();
     throw new Error(`${dir} is not a scene model folder (${SCENE_RUN_FILE}: ${(err as Error).message})`);
   }
-  const { dataset, ...run } = config;
+  const { dataset, ...recorded } = config;
+  // runs recorded before `uncertainty` existed were homoscedastic
+  const run: SceneRunConfig = { ...recorded, uncertainty: recorded.uncertainty ?? 'homoscedastic' };
   return { model, config: run, tasks: orderedTasks(run.tasks), ...(dataset ? { dataset } : {}) };
 }

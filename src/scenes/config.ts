@@ -22,6 +22,12 @@ export const sceneRunConfigSchema = z
     steps: z.number().int().positive().default(800),
     batchSize: z.number().int().min(2).default(8),
     lr: z.number().positive().default(2e-3),
+    /**
+     * `homoscedastic` (default): one learned s per task. `heteroscedastic`: the instance and depth heads
+     * also predict a log-scale per pixel and are trained with the per-pixel Laplace NLL; learned weighting
+     * then learns only the semantic task's s (the others are held at weight 1, see createSceneWeighting).
+     */
+    uncertainty: z.enum(['homoscedastic', 'heteroscedastic']).default('homoscedastic'),
     /** Learning rate of the log-variances (uncertainty weighting). */
     sigmaLr: z.number().positive().default(0.02),
     /** Model initialisation and minibatch order. */
@@ -72,6 +78,14 @@ export const sceneRunConfigSchema = z
         code: 'custom',
         path: ['weights'],
         message: "weights are only used with weighting 'fixed'",
+      });
+    }
+    if (c.uncertainty === 'heteroscedastic' && !c.tasks.some((t) => t !== 'semantic')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['uncertainty'],
+        message:
+          "'heteroscedastic' predicts a per-pixel scale for the instance and depth tasks; add one of them to tasks (the semantic task's per-pixel uncertainty is its softmax entropy, shown by `scenes show` for every model)",
       });
     }
     if (c.data === undefined && c.batchSize > c.trainScenes) {

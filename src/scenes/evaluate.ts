@@ -4,7 +4,8 @@ import type { SceneBatch } from '../data/synthetic/scenes.js';
 import { framesToSceneBatch, loadFrames, memorySceneSource, type SceneSource } from './data.js';
 import { clusterInstanceVotes, InstanceMaskScore } from './instances.js';
 import { InstanceVectorError, InverseDepthError, SemanticConfusion } from './metrics.js';
-import { orderedTasks, type SceneTask } from './model.js';
+import { heteroscedasticHeads, orderedTasks, type SceneTask } from './model.js';
+import { laplaceSigma, softmaxEntropy } from './uncertainty.js';
 
 export interface SceneMetrics {
   semantic?: { meanIoU: number; pixelAccuracy: number; classIoU: number[] };
@@ -22,11 +23,25 @@ export interface SceneMetrics {
   depth?: { meanAbsError: number; rmse: number };
 }
 
-/** Per-image predictions, flat: [H·W] classes, [H·W·2] offsets, [H·W] inverse depth. */
+/**
+ * Per-image predictions, flat: [H·W] classes, [H·W·2] offsets, [H·W] inverse depth (the means, for a
+ * heteroscedastic head); with `uncertainty`, the per-pixel maps (see predictScenes).
+ */
 export interface ScenePrediction {
   semantic?: Int32Array;
   instance?: Float32Array;
   depth?: Float32Array;
+  /** [H·W] entropy of the semantic softmax, nats (0 … log C). */
+  semanticEntropy?: Float32Array;
+  /** [H·W] σ of the instance vector, √(σ_dy² + σ_dx²), px (heteroscedastic heads only). */
+  instanceSigma?: Float32Array;
+  /** [H·W] σ = √2·b of inverse depth, the target's units (heteroscedastic heads only). */
+  depthSigma?: Float32Array;
+}
+
+export interface PredictScenesOptions {
+  /** Also return the uncertainty maps: the semantic entropy and heteroscedastic heads' σ. Default false. */
+  uncertainty?: boolean;
 }
 
 /** The images of scenes `indices` only, [B, H, W, 3]. */
@@ -37,29 +52,57 @@ function sceneImages(data: SceneBatch, indices: readonly number[]): tf.Tensor4D 
   return tf.tensor4d(image, [indices.length, data.height, data.width, 3]);
 }
 
-/** Runs the network in inference mode on scenes `indices` and returns per-image predictions. */
+/**
+ * Runs the network in inference mode on scenes `indices` and returns per-image predictions. A
+ * heteroscedastic head (read off the model's output channels) gives its mean channels as the prediction
+ * and, with `options.uncertainty`, its σ map; the semantic head gives its softmax entropy.
+ */
 export function predictScenes(
   model: tf.LayersModel,
   tasks: readonly SceneTask[],
   data: SceneBatch,
   indices: readonly number[],
+  options: PredictScenesOptions = {},
 ): ScenePrediction[] {
   const ordered = orderedTasks(tasks);
+  const hetero = heteroscedasticHeads(model, ordered);
+  const maps = options.uncertainty ?? false;
   const P = data.height * data.width;
+  const keys: (keyof ScenePrediction)[] = [];
   const raw = tf.tidy(() => {
     const out = model.apply(sceneImages(data, indices), { training: false }) as tf.Tensor | tf.Tensor[];
     const outs = Array.isArray(out) ? out : [out];
-    return ordered.map((task, i) => (task === 'semantic' ? tf.argMax(outs[i]!, -1) : outs[i]!));
+    const tensors: tf.Tensor[] = [];
+    ordered.forEach((task, i) => {
+      const o = outs[i]!;
+      if (task === 'semantic') {
+        keys.push('semantic');
+        tensors.push(tf.argMax(o, -1));
+        if (maps) {
+          keys.push('semanticEntropy');
+          tensors.push(softmaxEntropy(o));
+        }
+        return;
+      }
+      const [mean, logScale] = hetero[i] ? tf.split(o, 2, -1) : [o, undefined];
+      keys.push(task);
+      tensors.push(mean);
+      if (maps && logScale) {
+        keys.push(task === 'instance' ? 'instanceSigma' : 'depthSigma');
+        tensors.push(laplaceSigma(logScale));
+      }
+    });
+    return tensors;
   });
   const arrays = raw.map((t) => t.dataSync());
   tf.dispose(raw);
   return indices.map((_, b) => {
     const p: ScenePrediction = {};
-    ordered.forEach((task, i) => {
+    keys.forEach((key, i) => {
       const a = arrays[i]!;
-      if (task === 'semantic') p.semantic = Int32Array.from(a.subarray(b * P, (b + 1) * P));
-      else if (task === 'instance') p.instance = Float32Array.from(a.subarray(b * P * 2, (b + 1) * P * 2));
-      else p.depth = Float32Array.from(a.subarray(b * P, (b + 1) * P));
+      if (key === 'semantic') p.semantic = Int32Array.from(a.subarray(b * P, (b + 1) * P));
+      else if (key === 'instance') p.instance = Float32Array.from(a.subarray(b * P * 2, (b + 1) * P * 2));
+      else p[key] = Float32Array.from(a.subarray(b * P, (b + 1) * P));
     });
     return p;
   });

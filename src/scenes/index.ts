@@ -18,6 +18,7 @@ export {
   buildSceneModel,
   checkSceneModelOptions,
   headChannels,
+  heteroscedasticHeads,
   orderedTasks,
   SCENE_OUTPUT_STRIDE,
   SCENE_TASKS,
@@ -45,9 +46,11 @@ export {
 export {
   denseClassificationTask,
   denseL1Task,
+  denseHeteroscedasticL1Task,
   sceneTasks,
   type DenseClassificationTaskOptions,
   type DenseL1TaskOptions,
+  type DenseHeteroscedasticL1TaskOptions,
 } from './tasks.js';
 export {
   trainSceneModel,
@@ -60,10 +63,12 @@ export {
 export {
   evaluateSceneModel,
   predictScenes,
+  type PredictScenesOptions,
   type SceneEvaluationOptions,
   type SceneMetrics,
   type ScenePrediction,
 } from './evaluate.js';
+export { softmaxEntropy, laplaceSigma } from './uncertainty.js';
 export { SemanticConfusion, InstanceVectorError, InverseDepthError } from './metrics.js';
 export {
   clusterInstanceVotes,

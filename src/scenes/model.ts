@@ -30,11 +30,37 @@ export interface SceneModelOptions {
   decoderChannels?: number;
   /** Seed of the weight initialisers. */
   seed?: number;
+  /**
+   * The instance and depth heads also predict a per-pixel log-scale s = log b (Laplace): depth gets 2
+   * channels (inverse depth, s), instance 4 (dy, dx, s_y, s_x). Default false.
+   */
+  heteroscedastic?: boolean;
 }
 
-/** Channels each head outputs. */
-export function headChannels(task: SceneTask, numClasses: number): number {
-  return task === 'semantic' ? numClasses : task === 'instance' ? 2 : 1;
+/**
+ * Channels each head outputs: the classes' logits; 2 (dy, dx) or, heteroscedastic, 4 (dy, dx, log b_y,
+ * log b_x); 1 (inverse depth) or, heteroscedastic, 2 (inverse depth, log b).
+ */
+export function headChannels(task: SceneTask, numClasses: number, heteroscedastic = false): number {
+  const base = task === 'semantic' ? numClasses : task === 'instance' ? 2 : 1;
+  return heteroscedastic && task !== 'semantic' ? 2 * base : base;
+}
+
+/**
+ * Whether each head of `model` (built for `tasks`) is heteroscedastic, read off its output channels;
+ * throws when a head has neither the plain nor the heteroscedastic channel count.
+ */
+export function heteroscedasticHeads(model: tf.LayersModel, tasks: readonly SceneTask[]): boolean[] {
+  const ordered = orderedTasks(tasks);
+  if (model.outputs.length !== ordered.length)
+    throw new Error(`scene model: ${model.outputs.length} outputs for the tasks ${ordered.join(', ')}`);
+  return ordered.map((task, i) => {
+    const channels = model.outputs[i]!.shape.at(-1);
+    if (task === 'semantic') return false;
+    if (channels === headChannels(task, 2, false)) return false;
+    if (channels === headChannels(task, 2, true)) return true;
+    throw new Error(`scene model: the ${task} head has ${String(channels)} channels`);
+  });
 }
 
 /** Output stride of the encoder. */
@@ -139,7 +165,7 @@ export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
     const h = convBnRelu(features, `${task}_dec`, decoderChannels, 3);
     const out = new SceneConv2D({
       name: `${task}_out`,
-      filters: headChannels(task, numClasses),
+      filters: headChannels(task, numClasses, options.heteroscedastic ?? false),
       kernelSize: 1,
       useBias: true,
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),

@@ -5,6 +5,7 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heteroscedasticNll, splitMeanLogVariance } from '../tasks/heteroscedastic.js';
 import type { Task } from '../tasks/task.js';
 import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
 import { orderedTasks, type SceneTask } from './model.js';
@@ -141,15 +142,94 @@ export function denseL1Task(options: DenseL1TaskOptions): Task {
   });
 }
 
+export interface DenseHeteroscedasticL1TaskOptions {
+  name: string;
+  /** Target channels per pixel (2 for instance vectors, 1 for inverse depth); the head has twice as many. */
+  channels: number;
+}
+
+/**
+ * A dense regression under a per-pixel Laplace likelihood (the L1 tasks' own, Kendall & Gal 2017): the
+ * prediction [B, H, W, 2·channels] holds the means, then the log-scales s = log b; target [B, H, W,
+ * channels]; optional mask [B, H, W, 1] (1 = labelled), applied exactly as denseL1Task applies it. Loss:
+ * the mean over labelled pixels and channels of e^(−s)·|y − ŷ| + s (heteroscedasticNll 'laplace'); it
+ * can be negative. Metrics over labelled pixels, of the means: `mae`, `rmse`, and `nll` (the mean NLL per
+ * component, log 2 included).
+ */
+export function denseHeteroscedasticL1Task(options: DenseHeteroscedasticL1TaskOptions): Task {
+  const { name, channels } = options;
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new RangeError(`task '${name}': channels must be a positive integer, got ${channels}`);
+  const parts = (prediction: tf.Tensor, target: tf.Tensor) => {
+    const expected = [...target.shape.slice(0, -1), 2 * channels];
+    if (target.shape.at(-1) !== channels || !tf.util.arraysEqual(prediction.shape, expected)) {
+      throw new Error(
+        `task '${name}': prediction [${prediction.shape.join(', ')}] must be [B, H, W, ${2 * channels}] (means, then log-scales) for target [${target.shape.join(', ')}] of [B, H, W, ${channels}]`,
+      );
+    }
+    const { mean, logVariance } = splitMeanLogVariance(prediction);
+    return { mean, s: logVariance };
+  };
+  /** Per-pixel mean over channels, [B·H·W]. */
+  const perPixel = (t: tf.Tensor) => tf.reshape<tf.Rank.R1>(tf.mean(t, -1), [-1]);
+  const maskOf = (target: tf.Tensor, mask?: tf.Tensor): tf.Tensor =>
+    mask === undefined
+      ? tf.ones([...target.shape.slice(0, -1), 1])
+      : tf.reshape(tf.cast(mask, 'float32'), [...target.shape.slice(0, -1), 1]);
+  return Object.freeze({
+    name,
+    likelihood: 'laplace' as const,
+    kind: 'regression' as const,
+    heteroscedastic: true,
+    sampleLoss: (prediction: tf.Tensor, target: tf.Tensor) =>
+      tf.tidy(() => {
+        const { mean, s } = parts(prediction, target);
+        return perPixel(heteroscedasticNll('laplace', mean, s, target));
+      }),
+    loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
+      tf.tidy(() => {
+        const { mean, s } = parts(prediction, target);
+        const m = maskOf(target, mask);
+        // the normalisation of maskedL1: Σ mask·nll / max(channels·Σ mask, 1)
+        const count = tf.maximum(tf.mul(tf.sum(m), channels), 1);
+        const nll = heteroscedasticNll('laplace', mean, s, target);
+        return tf.div<tf.Scalar>(tf.sum(tf.mul(nll, m)), count);
+      }),
+    metricSumNames: Object.freeze(['count', 'sumAbsoluteError', 'sumSquaredError', 'sumNll']),
+    metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>
+      tf.tidy(() => {
+        const { mean, s } = parts(prediction, target);
+        const m = tf.reshape(maskOf(target, mask), [-1]);
+        const r = tf.sub(mean, target);
+        const nll = heteroscedasticNll('laplace', mean, s, target, true);
+        return tf.stack([
+          tf.sum(m),
+          tf.sum(tf.mul(perPixel(tf.abs(r)), m)),
+          tf.sum(tf.mul(perPixel(tf.square(r)), m)),
+          tf.sum(tf.mul(perPixel(nll), m)),
+        ]) as tf.Tensor1D;
+      }),
+    metricsFromSums: (sums: ArrayLike<number>) => {
+      const n = sums[0]!;
+      return n > 0
+        ? { mae: sums[1]! / n, rmse: Math.sqrt(sums[2]! / n), nll: sums[3]! / n }
+        : { mae: NaN, rmse: NaN, nll: NaN };
+    },
+  });
+}
+
 /**
  * The Trainer tasks of the scene network's heads, in SCENE_TASKS order: `semantic` (cross-entropy over
  * `numClasses`, softmax likelihood), `instance` (L1 on the (dy, dx) vectors) and `depth` (L1 on inverse
- * depth), the L1 tasks weighted with the paper's regression form.
+ * depth), the L1 tasks weighted with the paper's regression form — or, with `heteroscedastic`, the
+ * instance and depth tasks under the per-pixel Laplace NLL (denseHeteroscedasticL1Task).
  */
-export function sceneTasks(tasks: readonly SceneTask[], numClasses: number): Task[] {
-  return orderedTasks(tasks).map((task) =>
-    task === 'semantic'
-      ? denseClassificationTask({ name: 'semantic', numClasses })
-      : denseL1Task({ name: task, channels: task === 'instance' ? 2 : 1 }),
-  );
+export function sceneTasks(tasks: readonly SceneTask[], numClasses: number, heteroscedastic = false): Task[] {
+  return orderedTasks(tasks).map((task) => {
+    if (task === 'semantic') return denseClassificationTask({ name: 'semantic', numClasses });
+    const channels = task === 'instance' ? 2 : 1;
+    return heteroscedastic
+      ? denseHeteroscedasticL1Task({ name: task, channels })
+      : denseL1Task({ name: task, channels });
+  });
 }

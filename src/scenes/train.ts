@@ -4,7 +4,7 @@
  * paper's poly decay is the learning-rate schedule and a log entry is written every `logEvery` steps
  * (the Trainer's epochs). Browser-safe; no I/O.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { SceneBatch } from '../data/synthetic/scenes.js';
 import type { TaskSpec } from '../tasks/task.js';
 import { polyDecay } from '../train/batches.js';
@@ -12,10 +12,15 @@ import type { EpochEvent } from '../train/events.js';
 import type { CheckpointOptions, TrainingCheckpoint } from '../train/options.js';
 import { Trainer } from '../train/trainer.js';
 import { fixedWeighting } from '../weighting/fixed.js';
-import type { WeightingStrategy } from '../weighting/strategy.js';
+import {
+  checkLossCount,
+  checkStateFor,
+  type WeightingState,
+  type WeightingStrategy,
+} from '../weighting/strategy.js';
 import { uncertaintyWeighting } from '../weighting/uncertainty.js';
 import { memorySceneSource, sceneBatches, type SceneAugmentation, type SceneSource } from './data.js';
-import { orderedTasks, type SceneTask } from './model.js';
+import { heteroscedasticHeads, orderedTasks, type SceneTask } from './model.js';
 import { sceneTasks } from './tasks.js';
 
 /** Steps per log entry (and per Trainer epoch) by default; checkpoints fall on these boundaries. */
@@ -50,6 +55,11 @@ export interface SceneTrainOptions {
   /** Skip frames whose files are bad (each reported to `onSkip`) instead of stopping. */
   skipBad?: boolean;
   onSkip?: (index: number, error: Error) => void;
+  /**
+   * The model's instance and depth heads are heteroscedastic (built with `heteroscedastic: true`): they
+   * are trained with the per-pixel Laplace NLL. Default false; must match the model.
+   */
+  heteroscedastic?: boolean;
 }
 
 /** One logged point of a training run. */
@@ -68,26 +78,96 @@ export interface SceneLogEntry {
 }
 
 /** Task specs for the weighting strategies: cross-entropy is a softmax likelihood, the L1 tasks are
- * weighted with the paper's regression form ½·e^(−s)·L + ½·s. */
-export function sceneTaskSpecs(tasks: readonly SceneTask[]): TaskSpec[] {
+ * weighted with the paper's regression form ½·e^(−s)·L + ½·s — or, heteroscedastic, are Laplace NLLs. */
+export function sceneTaskSpecs(tasks: readonly SceneTask[], heteroscedastic = false): TaskSpec[] {
   return orderedTasks(tasks).map((name) => ({
     name,
-    likelihood: name === 'semantic' ? 'softmax' : 'gaussian',
+    likelihood: name === 'semantic' ? 'softmax' : heteroscedastic ? 'laplace' : 'gaussian',
   }));
 }
 
+/**
+ * The weighting of a scene run. With `heteroscedastic` heads, learned (uncertainty) weighting learns the
+ * semantic task's s (its temperature) only: the instance and depth losses are already full Laplace NLLs
+ * with a log-scale per pixel — they can be negative, which would drive a task-level e^(−s)·L + s to
+ * s → −∞ — so their s is held at 0 (weight exactly 1, no regulariser). Fixed weights apply as given.
+ */
 export function createSceneWeighting(
   tasks: readonly SceneTask[],
   weighting: SceneWeighting,
   sigmaLearningRate: number,
+  heteroscedastic = false,
 ): WeightingStrategy {
-  const specs = sceneTaskSpecs(tasks);
+  const specs = sceneTaskSpecs(tasks, heteroscedastic);
   if (weighting.kind === 'fixed') return fixedWeighting(specs, { weights: weighting.weights });
-  return uncertaintyWeighting(specs, {
+  const options = {
     initialLogVariance: weighting.initialLogVariance ?? 0,
-    clamp: weighting.clamp ?? [-8, 8],
+    clamp: weighting.clamp ?? ([-8, 8] as const),
     learningRate: sigmaLearningRate,
-  });
+  };
+  if (!heteroscedastic) return uncertaintyWeighting(specs, options);
+  return partlyLearnedWeighting(
+    specs,
+    specs.map((t) => t.name === 'semantic'),
+    options,
+  );
+}
+
+/**
+ * Uncertainty weighting over the tasks with `learned` true; the others enter the total with weight 1
+ * and a log-variance held at 0. Its state (and the log) lists one s per task, 0 for the held ones.
+ */
+function partlyLearnedWeighting(
+  specs: readonly TaskSpec[],
+  learned: readonly boolean[],
+  options: { initialLogVariance: number; clamp: readonly [number, number]; learningRate: number },
+): WeightingStrategy {
+  const learnedIdx = specs.flatMap((_, i) => (learned[i] ? [i] : []));
+  const inner =
+    learnedIdx.length > 0
+      ? uncertaintyWeighting(
+          learnedIdx.map((i) => specs[i]!),
+          options,
+        )
+      : undefined;
+  const merge = (values: readonly number[], held: number): number[] => {
+    const out = specs.map(() => held);
+    learnedIdx.forEach((i, k) => (out[i] = values[k]!));
+    return out;
+  };
+  return {
+    name: 'uncertainty',
+    tasks: specs,
+    variables: inner?.variables ?? [],
+    learningRate: options.learningRate,
+    combine(losses) {
+      checkLossCount('uncertainty', specs, losses);
+      const fixed = losses.filter((_, i) => !learned[i]);
+      if (!inner) return tf.tidy(() => tf.addN<tf.Scalar>(fixed));
+      const learnedTotal = inner.combine(learnedIdx.map((i) => losses[i]!));
+      if (fixed.length === 0) return learnedTotal;
+      // the learned part's gradient is custom: keep it outside a tidy, summed in one op
+      return tf.addN<tf.Scalar>([learnedTotal, ...fixed]);
+    },
+    weights: () => merge(inner?.weights() ?? [], 1),
+    ...(inner?.afterStep ? { afterStep: () => inner.afterStep!() } : {}),
+    getState: () => ({
+      strategy: 'uncertainty',
+      form: 'kendall',
+      regularizer: 'log',
+      logVariance: merge(inner?.logVariances() ?? [], 0),
+    }),
+    setState(state: WeightingState) {
+      checkStateFor('uncertainty', state);
+      const s = state['logVariance'];
+      if (!Array.isArray(s) || s.length !== specs.length)
+        throw new Error(`uncertainty weighting state: logVariance must be ${specs.length} numbers`);
+      inner?.setState({ ...state, logVariance: learnedIdx.map((i) => s[i] as number) });
+    },
+    dispose() {
+      inner?.dispose();
+    },
+  };
 }
 
 /**
@@ -124,9 +204,16 @@ export async function trainSceneModel(
     ...(options.skipBad !== undefined ? { skipBad: options.skipBad } : {}),
     ...(options.onSkip ? { onSkip: options.onSkip } : {}),
   });
+  const heteroscedastic = options.heteroscedastic ?? false;
+  heteroscedasticHeads(model, ordered).forEach((h, i) => {
+    if (ordered[i] !== 'semantic' && h !== heteroscedastic)
+      throw new Error(
+        `trainSceneModel: the model's ${ordered[i]} head is ${h ? '' : 'not '}heteroscedastic, the options say heteroscedastic ${heteroscedastic}`,
+      );
+  });
   const trainer = new Trainer({
     model,
-    tasks: sceneTasks(ordered, source.classes.length),
+    tasks: sceneTasks(ordered, source.classes.length, heteroscedastic),
     // a strategy with its own learning rate (createSceneWeighting's) gets its own, undecayed Adam
     weighting: strategy,
     optimizer: { learningRate: lr0, epsilon: 1e-8 },
