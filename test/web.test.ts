@@ -133,6 +133,108 @@ describe('web page: the seed experiment trained live in the browser', () => {
     await page.close();
   }, 90_000);
 
+  it('widens the ±σ̂ band with the noise for the heteroscedastic model; one width for the homoscedastic', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 1100 } });
+    const problems: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.getElementById('backend-name')?.textContent === 'wasm', null, {
+      timeout: 20_000,
+    });
+    // noise growing with x: σ(x) from 0.2σ at the smallest x of the data to 1.8σ at the largest (y1: 2 → 18,
+    // y2: 0.2 → 1.8); N = 100, data seed 0, 64 hidden units, lr 0.01, 100 epochs of 5 steps
+    await page.selectOption('#backend', 'cpu');
+    await page.selectOption('#noise', 'growing');
+    await page.selectOption('#model', 'heteroscedastic');
+    for (const [id, value] of [
+      ['#n', '100'],
+      ['#hidden', '64'],
+      ['#lr', '0.01'],
+      ['#epochs', '100'],
+    ] as const) {
+      await page.fill(id, value);
+      await page.dispatchEvent(id, 'change');
+    }
+    // the heteroscedastic model sums the tasks: the weighting select shows 'equal' and is locked
+    expect(await page.locator('#weighting').inputValue()).toBe('equal');
+    expect(await page.locator('#weighting').isDisabled()).toBe(true);
+    const band = async (t: 1 | 2) => {
+      const e = page.locator(`#sigma-${t}`);
+      return [
+        Number(await e.getAttribute('data-band-left')),
+        Number(await e.getAttribute('data-band-right')),
+      ];
+    };
+    const run = async () => {
+      const started = Date.now();
+      await page.click('#start');
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'done', null, {
+        timeout: 30_000,
+      });
+      await page.waitForTimeout(200); // the last frame
+      return (Date.now() - started) / 1000;
+    };
+    const heteroSeconds = await run();
+    const hetero = [await band(1), await band(2)];
+    const heteroText = [await text(page, '#sigma-1'), await text(page, '#sigma-2')];
+    const truthText = [await text(page, '#truth-1'), await text(page, '#truth-2')];
+    await page.screenshot({ path: join(dir, 'web-heteroscedastic.png'), fullPage: true });
+
+    // the same data, one learned σ̂ per task
+    await page.click('#reset');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'idle');
+    await page.selectOption('#model', 'homoscedastic');
+    expect(await page.locator('#weighting').inputValue()).toBe('uncertainty');
+    await page.fill('#sigma-lr', '0.2');
+    await page.dispatchEvent('#sigma-lr', 'change');
+    const homoSeconds = await run();
+    const homo = [await band(1), await band(2)];
+    const homoSigma = [await number(page, '#sigma-1'), await number(page, '#sigma-2')];
+    console.log(
+      `web heteroscedastic (${heteroSeconds.toFixed(1)} s): band half-width at x_min → x_max: ` +
+        `y1 ${hetero[0]!.map((v) => v.toFixed(3)).join(' → ')} (true ${truthText[0]}), ` +
+        `y2 ${hetero[1]!.map((v) => v.toFixed(3)).join(' → ')} (true ${truthText[1]}), ` +
+        `ratios ${hetero.map(([l, r]) => (r! / l!).toFixed(2)).join(', ')}; shown ${heteroText.join(', ')}; ` +
+        `homoscedastic (${homoSeconds.toFixed(1)} s): ${JSON.stringify(homo)}, σ̂ ${homoSigma.join(', ')}`,
+    );
+
+    // Heteroscedastic: the band follows the noise. Measured (cpu, 2 runs, identical; wasm the same to 3
+    // digits): half-widths y1 2.308 → 25.90 (ratio 11.22), y2 0.188 → 1.497 (7.97); true ratio 9. Data
+    // seeds 1–4, same settings: ratios y1 11.3–19.7, y2 2.9–9.7. A constant band (ratio 1), the
+    // log-variance drawn as σ (y1 ratio ≈ 3.9) or σ̂² as σ (each end off by its own factor) all fail.
+    const [y1, y2] = hetero as [[number, number], [number, number]];
+    expect(y1[1] / y1[0]).toBeGreaterThan(7);
+    expect(y1[1] / y1[0]).toBeLessThan(17);
+    expect(y2[1] / y2[0]).toBeGreaterThan(5);
+    expect(y2[1] / y2[0]).toBeLessThan(12);
+    // each end within a factor 1.6 of the true σ there (measured: worst 25.90 / 18 = 1.44)
+    const trueEnds = [
+      [2, 18],
+      [0.2, 1.8],
+    ];
+    hetero.forEach((ends, t) =>
+      ends.forEach((v, e) => {
+        expect(v / trueEnds[t]![e]!).toBeGreaterThan(1 / 1.6);
+        expect(v / trueEnds[t]![e]!).toBeLessThan(1.6);
+      }),
+    );
+    expect(heteroText[0]).toMatch(/^\d+\.\d+ → \d+\.\d+$/);
+    expect(truthText[0]).toBe('2.000 → 18.00 at x_min → x_max');
+    // Homoscedastic: one σ̂ per task, the same band width everywhere (measured σ̂ 11.42 and 1.073: the
+    // noise's root mean square over the data), between the quiet and the noisy end's true σ
+    homo.forEach(([l, r], t) => {
+      expect(r).toBe(l);
+      expect(Math.abs(l! / homoSigma[t]! - 1)).toBeLessThan(0.005);
+      expect(l).toBeGreaterThan(trueEnds[t]![0]!);
+      expect(l).toBeLessThan(trueEnds[t]![1]!);
+    });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it('trains on a CSV the user picks and downloads the model', async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];

@@ -1,6 +1,7 @@
 /**
  * The seed experiment, trained live in the browser: two noisy regressions, one tower each, and a
- * weighting strategy; plots of the fit, the losses, the learned σ̂ and the effective task weights.
+ * weighting strategy; plots of the fit, the losses, the learned σ̂ and the effective task weights. The
+ * noise can grow with x, and the towers can be heteroscedastic (a mean and a σ̂(x) per sample).
  * Loads nothing but its own files (the wasm binaries are bundled by vite).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -9,27 +10,35 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
-  NumpyRandomState,
   Trainer,
   equalWeighting,
   fixedWeighting,
+  generateSeedToyData,
+  outputUnits,
   registerLeanGradients,
   registerWasmTrainingKernels,
   regressionTask,
+  seedToyNoiseFactor,
   towersModel,
   uncertaintyWeighting,
   type EpochEvent,
+  type SeedToyNoise,
+  type Task,
   type WeightingStrategy,
 } from '../src/index.js';
+import { LOG_VARIANCE_LIMIT, heteroscedasticRegressionTask } from '../src/tasks/heteroscedastic.js';
 import { Chart } from './chart.js';
 import { setupCsvTab } from './csv.js';
 
 type Status = 'idle' | 'training' | 'paused' | 'done';
 type WeightingKind = 'uncertainty' | 'equal' | 'fixed';
 type BackendName = 'wasm' | 'webgl' | 'cpu';
+type ModelKind = 'homoscedastic' | 'heteroscedastic';
 
 interface Config {
   trueSigma: [number, number];
+  noise: SeedToyNoise;
+  model: ModelKind;
   n: number;
   seed: number;
   hidden: number;
@@ -58,13 +67,21 @@ interface Session {
   targets: tf.Tensor2D[];
   grid: Float64Array;
   gridT: tf.Tensor2D;
+  /** The indices of the data's smallest and largest x in the grid. */
+  gridEnds: [number, number];
+  /** The true noise σ(x) on the grid, per task. */
+  trueSigmaGrid: [Float64Array, Float64Array];
+  /** The root mean square of the true σ(x) over the data, per task (σ itself for constant noise). */
+  trueSigmaRms: [number, number];
   model: tf.LayersModel;
   weighting: WeightingStrategy;
   trainer: Trainer;
   series: Series;
   epochsDone: number;
-  /** Latest predictions on the grid, per task. */
+  /** Latest predicted means on the grid, per task. */
   curve: [Float32Array, Float32Array] | null;
+  /** Latest predicted σ̂(x) on the grid, per task (heteroscedastic model only). */
+  curveSigma: [Float32Array, Float32Array] | null;
   /** σ used for the bands: learned σ̂, or the residual RMSE when the strategy learns none. */
   bandSigma: [number, number];
 }
@@ -74,6 +91,8 @@ const COLORS = ['#d9480f', '#1c7ed6'] as const;
 const BAND_COLORS = ['rgba(217,72,15,0.14)', 'rgba(28,126,214,0.18)'] as const;
 const POINT_COLORS = ['rgba(217,72,15,0.55)', 'rgba(28,126,214,0.65)'] as const;
 const GRID_POINTS = 120;
+/** Grid steps drawn beyond the data's x range on either side. */
+const GRID_PAD = 5;
 const MAX_DRAWN_POINTS = 2000;
 const PREDICT_EVERY_MS = 150;
 
@@ -89,6 +108,8 @@ const ui = {
   settings: el<HTMLFieldSetElement>('settings'),
   sigma1True: el<HTMLInputElement>('sigma1-true'),
   sigma2True: el<HTMLInputElement>('sigma2-true'),
+  noise: el<HTMLSelectElement>('noise'),
+  model: el<HTMLSelectElement>('model'),
   n: el<HTMLInputElement>('n'),
   seed: el<HTMLInputElement>('seed'),
   hidden: el<HTMLInputElement>('hidden'),
@@ -113,6 +134,7 @@ const ui = {
   sigma: [el('sigma-1'), el('sigma-2')] as const,
   truth: [el('truth-1'), el('truth-2')] as const,
   message: el('message'),
+  taskLossCaption: el('task-loss-caption'),
 };
 
 const charts = {
@@ -140,12 +162,16 @@ const positiveInt = (v: number) => Number.isInteger(v) && v >= 1;
 function readConfig(): Config {
   const nonNegative = (v: number) => v >= 0;
   const positive = (v: number) => v > 0;
-  const weighting = ui.weighting.value as WeightingKind;
+  const model = ui.model.value as ModelKind;
+  // a heteroscedastic head's NLL can be negative and already weighs each sample: the tasks are summed
+  const weighting = model === 'heteroscedastic' ? 'equal' : (ui.weighting.value as WeightingKind);
   return {
     trueSigma: [
       num(ui.sigma1True, 'true σ1', nonNegative, '≥ 0'),
       num(ui.sigma2True, 'true σ2', nonNegative, '≥ 0'),
     ],
+    noise: ui.noise.value as SeedToyNoise,
+    model,
     n: num(ui.n, 'N', (v) => Number.isInteger(v) && v >= 2 && v <= 1e6, 'an integer in [2, 10⁶]'),
     seed: num(ui.seed, 'data seed', (v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32, 'an integer ≥ 0'),
     hidden: num(ui.hidden, 'hidden units', positiveInt, 'a positive integer'),
@@ -214,23 +240,7 @@ async function useBackend(name: BackendName): Promise<void> {
 
 // ---------------------------------------------------------------- sessions
 
-function generateData(config: Config): { x: Float64Array; y: [Float64Array, Float64Array] } {
-  // the seed's gen_data: X, then the Y1 noise, then the Y2 noise, as numpy draws them
-  const rs = new NumpyRandomState(config.seed);
-  const { n } = config;
-  const x = rs.randn(n);
-  const e1 = rs.randn(n);
-  const e2 = rs.randn(n);
-  const y1 = new Float64Array(n);
-  const y2 = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    y1[i] = x[i]! * 2 + 8 + config.trueSigma[0] * e1[i]!;
-    y2[i] = x[i]! * 3 + 3 + config.trueSigma[1] * e2[i]!;
-  }
-  return { x, y: [y1, y2] };
-}
-
-function makeWeighting(config: Config, tasks: ReturnType<typeof regressionTask>[]): WeightingStrategy {
+function makeWeighting(config: Config, tasks: Task[]): WeightingStrategy {
   switch (config.weighting) {
     case 'uncertainty':
       return uncertaintyWeighting(tasks, {
@@ -245,7 +255,15 @@ function makeWeighting(config: Config, tasks: ReturnType<typeof regressionTask>[
 }
 
 function createSession(config: Config): Session {
-  const { x, y } = generateData(config);
+  // the seed's gen_data: X, then the Y1 noise, then the Y2 noise, as numpy draws them
+  const data = generateSeedToyData({
+    n: config.n,
+    seed: config.seed,
+    sigma: config.trueSigma,
+    noise: config.noise,
+  });
+  const x = data.x;
+  const y: [Float64Array, Float64Array] = [data.y[0], data.y[1]];
   const n = x.length;
   let lo = Infinity;
   let hi = -Infinity;
@@ -253,15 +271,26 @@ function createSession(config: Config): Session {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  const pad = 0.05 * (hi - lo || 1);
+  // the data's range and GRID_PAD steps beyond it on either side: grid[GRID_PAD] is the smallest x
+  const inner = GRID_POINTS - 1 - 2 * GRID_PAD;
   const grid = Float64Array.from(
     { length: GRID_POINTS },
-    (_, i) => lo - pad + ((hi - lo + 2 * pad) * i) / (GRID_POINTS - 1),
+    (_, i) => lo + ((hi - lo || 1) * (i - GRID_PAD)) / inner,
   );
-  const tasks = TASKS.map((name) => regressionTask({ name }));
+  const trueSigmaAt = (t: number) =>
+    grid.map((g) => config.trueSigma[t]! * seedToyNoiseFactor(config.noise, g, lo, hi));
+  const trueSigmaRms = (t: number) => {
+    if (config.noise === 'constant') return config.trueSigma[t]!;
+    let sum = 0;
+    for (const v of x) sum += (config.trueSigma[t]! * seedToyNoiseFactor(config.noise, v, lo, hi)) ** 2;
+    return Math.sqrt(sum / n);
+  };
+  const tasks: Task[] = TASKS.map((name) =>
+    config.model === 'heteroscedastic' ? heteroscedasticRegressionTask({ name }) : regressionTask({ name }),
+  );
   const model = towersModel({
     inputDim: 1,
-    outputs: [1, 1],
+    outputs: tasks.map(outputUnits),
     hidden: [config.hidden],
     init: 'pytorch',
     seed: config.seed,
@@ -281,12 +310,16 @@ function createSession(config: Config): Session {
     targets: y.map((t) => tf.tensor2d(Float32Array.from(t), [n, 1])),
     grid,
     gridT: tf.tensor2d(Float32Array.from(grid), [GRID_POINTS, 1]),
+    gridEnds: [GRID_PAD, GRID_POINTS - 1 - GRID_PAD],
+    trueSigmaGrid: [trueSigmaAt(0), trueSigmaAt(1)],
+    trueSigmaRms: [trueSigmaRms(0), trueSigmaRms(1)],
     model,
     weighting,
     trainer,
     series: { epoch: [], total: [], loss: [[], []], sigma: [[], []], rmse: [[], []], weight: [[], []] },
     epochsDone: 0,
     curve: null,
+    curveSigma: null,
     bandSigma: sigmasOf(weighting) ?? [NaN, NaN],
   };
   predictCurve(session);
@@ -309,16 +342,40 @@ function sigmasOf(w: WeightingStrategy): [number, number] | null {
   return s ? [s[0]!, s[1]!] : null;
 }
 
+/**
+ * A tower's output rows as means and, for the heteroscedastic head ([mean, log σ²] per row), σ̂ =
+ * e^(s/2) with s clipped as the loss clips it.
+ */
+function meanAndSigma(
+  out: tf.Tensor,
+  heteroscedastic: boolean,
+): { mean: Float32Array; sigma: Float32Array | null } {
+  const v = out.dataSync() as Float32Array;
+  if (!heteroscedastic) return { mean: v, sigma: null };
+  const rows = out.shape[0];
+  const mean = new Float32Array(rows);
+  const sigma = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    mean[i] = v[2 * i]!;
+    const logVariance = Math.min(LOG_VARIANCE_LIMIT, Math.max(-LOG_VARIANCE_LIMIT, v[2 * i + 1]!));
+    sigma[i] = Math.exp(logVariance / 2);
+  }
+  return { mean, sigma };
+}
+
 function predictCurve(s: Session): void {
   const outs = s.trainer.predict(s.gridT);
-  s.curve = [outs[0]!.dataSync() as Float32Array, outs[1]!.dataSync() as Float32Array];
+  const hetero = s.config.model === 'heteroscedastic';
+  const [a, b] = outs.map((o) => meanAndSigma(o, hetero));
   outs.forEach((o) => o.dispose());
+  s.curve = [a!.mean, b!.mean];
+  s.curveSigma = a!.sigma && b!.sigma ? [a!.sigma, b!.sigma] : null;
 }
 
 function residualRmse(s: Session): [number, number] {
   const outs = s.trainer.predict(s.xT);
   const r = outs.map((o, t) => {
-    const p = o.dataSync();
+    const p = meanAndSigma(o, s.config.model === 'heteroscedastic').mean;
     const y = s.y[t]!;
     let sum = 0;
     for (let i = 0; i < y.length; i++) sum += (y[i]! - p[i]!) ** 2;
@@ -512,17 +569,39 @@ function draw(): void {
   ui.epoch.textContent = String(s.epochsDone);
   ui.steps.textContent = String(s.trainer.steps);
   const learned = sigmasOf(s.weighting);
+  const curve = s.curve;
+  const curveSigma = s.curveSigma;
+  const [left, right] = s.gridEnds;
+  // the band's half-width on the grid: σ̂(x) for the heteroscedastic model, one σ̂ (or RMSE) otherwise
+  const halfWidth = (t: number): ArrayLike<number> =>
+    curveSigma ? curveSigma[t]! : new Float64Array(s.grid.length).fill(s.bandSigma[t]!);
   TASKS.forEach((_, t) => {
-    ui.sigma[t]!.textContent = learned ? fmt(learned[t]!) : `— (RMSE ${fmt(s.bandSigma[t]!)})`;
-    ui.truth[t]!.textContent = String(cfg.trueSigma[t]);
+    const sd = halfWidth(t);
+    ui.sigma[t]!.textContent = curveSigma
+      ? `${fmt(sd[left]!)} → ${fmt(sd[right]!)}`
+      : learned
+        ? fmt(learned[t]!)
+        : `— (RMSE ${fmt(s.bandSigma[t]!)})`;
+    // the band's half-width at the data's smallest and largest x, as drawn (read by the tests)
+    ui.sigma[t]!.dataset['bandLeft'] = String(sd[left]);
+    ui.sigma[t]!.dataset['bandRight'] = String(sd[right]);
+    const truth = s.trueSigmaGrid[t]!;
+    ui.truth[t]!.textContent =
+      cfg.noise === 'constant'
+        ? String(cfg.trueSigma[t])
+        : `${fmt(truth[left]!)} → ${fmt(truth[right]!)} at x_min → x_max`;
   });
+  ui.taskLossCaption.textContent =
+    cfg.model === 'heteroscedastic'
+      ? 'Per-task losses (Gaussian negative log-likelihood, σ̂(x) per sample; may go negative)'
+      : 'Per-task losses (mean squared error)';
 
   // data, fits and ±σ̂ bands
   const stride = Math.max(1, Math.ceil(s.x.length / MAX_DRAWN_POINTS));
   const pick = (a: Float64Array) => (stride === 1 ? a : a.filter((_, i) => i % stride === 0));
   const xs = pick(s.x);
-  const curve = s.curve;
-  const bandName = learned ? 'σ̂' : 'RMSE';
+  const bandName = curveSigma ? 'σ̂(x)' : learned ? 'σ̂' : 'RMSE';
+  const truthMean = (t: number, x: number) => (t === 0 ? 2 * x + 8 : 3 * x + 3);
   charts.data.draw({
     xLabel: 'x',
     yLabel: 'y',
@@ -535,20 +614,20 @@ function draw(): void {
     })),
     bands: curve
       ? TASKS.map((_, t) => {
-          const sd = s.bandSigma[t]!;
+          const sd = halfWidth(t);
           const mean = curve[t]!;
           return {
             color: BAND_COLORS[t]!,
             xs: s.grid,
-            lower: mean.map((m) => m - sd),
-            upper: mean.map((m) => m + sd),
+            lower: mean.map((m, i) => m - sd[i]!),
+            upper: mean.map((m, i) => m + sd[i]!),
           };
         })
       : [],
     lines: [
       ...(curve
         ? TASKS.map((name, t) => ({
-            label: `${name} fit ± ${bandName} (${fmt(s.bandSigma[t]!)})`,
+            label: `${name} fit ± ${bandName}` + (curveSigma ? '' : ` (${fmt(s.bandSigma[t]!)})`),
             color: COLORS[t]!,
             xs: s.grid,
             ys: curve[t]!,
@@ -559,10 +638,20 @@ function draw(): void {
         label: `${name} truth`,
         color: COLORS[t]!,
         xs: [s.grid[0]!, s.grid[s.grid.length - 1]!],
-        ys: [s.grid[0]!, s.grid[s.grid.length - 1]!].map((x) => (t === 0 ? 2 * x + 8 : 3 * x + 3)),
+        ys: [s.grid[0]!, s.grid[s.grid.length - 1]!].map((x) => truthMean(t, x)),
         width: 1.2,
         dash: [4, 4],
       })),
+      // the true noise: truth ± σ(x), thin and dashed
+      ...TASKS.flatMap((_, t) =>
+        [-1, 1].map((sign) => ({
+          color: COLORS[t]!,
+          xs: s.grid,
+          ys: s.grid.map((x, i) => truthMean(t, x) + sign * s.trueSigmaGrid[t]![i]!),
+          width: 1,
+          dash: [2, 3],
+        })),
+      ),
     ],
   });
 
@@ -585,8 +674,13 @@ function draw(): void {
         dash: [1, 3],
       })),
     ],
+    // growing noise: one σ̂ for all x converges to the root mean square of σ(x) over the data
     refLines: sr.epoch.length
-      ? TASKS.map((name, t) => ({ label: `true σ ${name}`, color: COLORS[t]!, y: cfg.trueSigma[t]! }))
+      ? TASKS.map((name, t) => ({
+          label: cfg.noise === 'constant' ? `true σ ${name}` : `true RMS σ(x) ${name}`,
+          color: COLORS[t]!,
+          y: s.trueSigmaRms[t]!,
+        }))
       : [],
     logY: true,
   });
@@ -604,9 +698,9 @@ function draw(): void {
   });
   charts.taskLoss.draw({
     xLabel: 'epoch',
-    yLabel: 'MSE',
+    yLabel: cfg.model === 'heteroscedastic' ? 'NLL' : 'MSE',
     empty,
-    logY: true,
+    logY: cfg.model !== 'heteroscedastic',
     lines: TASKS.map((name, t) => ({ label: `L ${name}`, color: COLORS[t]!, xs: sr.epoch, ys: sr.loss[t]! })),
   });
   charts.totalLoss.draw({
@@ -619,7 +713,22 @@ function draw(): void {
 
 // ---------------------------------------------------------------- wiring
 
+/** The user's weighting choice, kept while the heteroscedastic model forces 'equal'. */
+let chosenWeighting: string | null = null;
+
 function syncFixedInputs(): void {
+  const hetero = ui.model.value === 'heteroscedastic';
+  if (hetero && chosenWeighting === null) {
+    chosenWeighting = ui.weighting.value;
+    ui.weighting.value = 'equal';
+  } else if (!hetero && chosenWeighting !== null) {
+    ui.weighting.value = chosenWeighting;
+    chosenWeighting = null;
+  }
+  ui.weighting.disabled = hetero;
+  ui.weighting.title = hetero
+    ? 'the heteroscedastic model sums the tasks: its per-sample σ̂(x) already weighs each error'
+    : '';
   const fixed = ui.weighting.value === 'fixed';
   for (const e of Array.from(document.querySelectorAll<HTMLElement>('.fixed-only'))) e.hidden = !fixed;
 }
