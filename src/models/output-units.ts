@@ -1,13 +1,14 @@
 import type { Task } from '../tasks/task.js';
 
 /**
- * How many outputs a task's head needs: 1 for regression and Bernoulli (2 for a heteroscedastic
- * regression: mean and log-variance), C logits for softmax.
+ * How many outputs a task's head needs: 1 for regression and Bernoulli, C logits for softmax — twice
+ * that for a heteroscedastic task (a log-variance per output).
  */
 export function outputUnits(
   task: Pick<Task, 'likelihood' | 'numClasses' | 'name'> & { heteroscedastic?: boolean },
 ): number {
-  if (task.likelihood !== 'softmax') return task.heteroscedastic ? 2 : 1;
-  if (task.numClasses === undefined) throw new Error(`task '${task.name}': a softmax task needs numClasses`);
-  return task.numClasses;
+  const units = task.likelihood !== 'softmax' ? 1 : task.numClasses;
+  if (units === undefined) throw new Error(`task '${task.name}': a softmax task needs numClasses`);
+  // a heteroscedastic head adds a log-variance per output
+  return task.heteroscedastic ? 2 * units : units;
 }

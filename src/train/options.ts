@@ -81,6 +81,8 @@ export interface TrainingCheckpoint {
   initialLosses?: number[];
   /** The position of each SeededDropout layer's mask stream, in layer order. */
   dropoutStreams?: number[];
+  /** The position of each random-stream task's noise (tasks with `randomState`), in task order. */
+  taskStreams?: number[];
   history: History;
 }
 

@@ -18,6 +18,8 @@ export interface RunParts {
   weighting: WeightingStrategy;
   modelOptimizer: FusedAdam;
   strategyOptimizer: FusedAdam | null;
+  /** Tasks whose losses draw from a random stream (e.g. heteroscedastic classification's logit noise). */
+  randomTasks: readonly { randomState(): number; setRandomState(n: number): void }[];
 }
 
 /** Early stopping's running state (the best epoch's weights stay on the device). */
@@ -79,6 +81,7 @@ export function captureRunState(parts: RunParts, loop: LoopState, source: LoopSo
       : {}),
     ...(loop.initialLosses ? { initialLosses: [...loop.initialLosses] } : {}),
     ...(dropout.length > 0 ? { dropoutStreams: dropout.map((l) => l.randomState()) } : {}),
+    ...(parts.randomTasks.length > 0 ? { taskStreams: parts.randomTasks.map((t) => t.randomState()) } : {}),
     // the epochs so far (events are not changed once pushed): a copy of the list, not of every event
     history: { ...loop.history, epochs: loop.history.epochs.slice() },
   };
@@ -118,6 +121,13 @@ export function restoreRunState(parts: RunParts, cp: TrainingCheckpoint, source:
         `checkpoint: ${cp.dropoutStreams.length} dropout streams for a model with ${dropout.length}`,
       );
     dropout.forEach((l, i) => l.setRandomState(cp.dropoutStreams![i]!));
+  }
+  if (cp.taskStreams) {
+    if (cp.taskStreams.length !== parts.randomTasks.length)
+      throw new Error(
+        `checkpoint: ${cp.taskStreams.length} task noise streams for ${parts.randomTasks.length}`,
+      );
+    parts.randomTasks.forEach((t, i) => t.setRandomState(cp.taskStreams![i]!));
   }
   if (cp.data !== undefined) {
     if (!source.restore) throw new Error('checkpoint: the batch source cannot be put back to its position');

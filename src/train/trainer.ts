@@ -507,6 +507,10 @@ export class Trainer {
       weighting: this.weighting,
       modelOptimizer: this.modelOptimizer,
       strategyOptimizer: this.strategyOptimizer,
+      randomTasks: this.tasks.filter(
+        (t): t is Task & { randomState(): number; setRandomState(n: number): void } =>
+          typeof (t as { randomState?: unknown }).randomState === 'function',
+      ),
     };
   }
 
