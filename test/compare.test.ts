@@ -164,5 +164,8 @@ describe('tfjs-mtl compare', () => {
     const r = runCli(['compare', ...ARGS, '--strategies', 'uncertainty,nope']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--strategies: unknown strategy 'nope'; known: uncertainty, equal/);
+    const het = runCli(['compare', ...ARGS, '--uncertainty', 'heteroscedastic', '--strategies', 'equal,dwa']);
+    expect(het.status).not.toBe(0);
+    expect(het.stderr).toMatch(/--strategies: dwa need positive task losses/);
   });
 });

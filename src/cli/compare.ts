@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { runComparison } from '../node/compare.js';
+import { POSITIVE_LOSS_STRATEGIES } from '../tabular/config.js';
 import { weightingNames } from '../weighting/registry.js';
 import { timestamp } from './demo.js';
 import { UsageError } from './errors.js';
@@ -42,18 +43,26 @@ export function compareCommand(): Command {
   addTrainOptions(cmd);
   return cmd.action(async (file: string | undefined, flags: CompareFlags) => {
     const known = weightingNames();
+    // heteroscedastic heads: strategies that need positive task losses are left out of the default list
+    // (and refused when asked for: see the config's check)
+    const heteroscedastic = flags.uncertainty === 'heteroscedastic';
     const strategies = flags.strategies
       ? flags.strategies
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean)
-      : defaultStrategies();
+      : defaultStrategies().filter((s) => !heteroscedastic || !POSITIVE_LOSS_STRATEGIES.includes(s));
     for (const s of strategies) {
       if (!(known as string[]).includes(s))
         throw new UsageError(`--strategies: unknown strategy '${s}'; known: ${known.join(', ')}`);
     }
     if (strategies.includes('fixed') && !flags.weights)
       throw new UsageError('--strategies fixed needs --weights');
+    const refused = heteroscedastic ? strategies.filter((s) => POSITIVE_LOSS_STRATEGIES.includes(s)) : [];
+    if (refused.length > 0)
+      throw new UsageError(
+        `--strategies: ${refused.join(', ')} need positive task losses, which heteroscedastic heads do not have (--uncertainty heteroscedastic)`,
+      );
     const { config, dataPath } = await buildTrainConfig(cmd, file, flags);
     const out = resolve(config.out ?? `runs/compare-${timestamp()}`);
     const quiet = flags.quiet ?? false;
