@@ -177,7 +177,7 @@ export async function renderSceneGrid(
   }
   const captions: string[] = [];
   if (mapModels.semantic.some(Boolean))
-    captions.push(`entropy 0–${short(entropyMax)} nats (log ${Math.round(Math.exp(entropyMax))})`);
+    captions.push(`entropy 0–${short(entropyMax)} nats (ln ${numClasses}: uniform)`);
   if (mapModels.instance.some(Boolean)) captions.push(`instance σ 0–${short(instanceSigmaMax)} px`);
   if (mapModels.depth.some(Boolean)) captions.push(`inverse-depth σ 0–${short(depthSigmaMax)}`);
   const cols = rows[0]?.length ?? 0;
