@@ -186,6 +186,8 @@ describe('buildReportPlots', () => {
       'metric-species-accuracy',
       'metric-sex-script-document-title-pwned-script-q-accuracy',
       'predicted-body-mass-g',
+      'reliability-body-mass-g',
+      'sigma-error-body-mass-g',
       'confusion-species',
       'confusion-sex-script-document-title-pwned-script-q',
     ]);

@@ -147,7 +147,8 @@ describe('tfjs-mtl scenes … --data (Cityscapes layout)', () => {
     const show = runCli(['scenes', 'show', model, '--data', root, '--split', 'val', '--out', pngPath]);
     expect(show.status).toBe(0);
     const image = decode(readFileSync(pngPath));
-    expect(image.height).toBe(28 + 2 * (4 * 32 + 3 * 2)); // 4 frames at the model's 32×64
+    // 4 frames at the model's 32×64, and the 30 px caption of the entropy maps
+    expect(image.height).toBe(28 + 2 * (4 * 32 + 3 * 2) + 30);
   }, 180_000);
 
   it('stops on bad data with one line naming the file and writes nothing; --skip-bad skips and counts', () => {
