@@ -6,7 +6,8 @@ import { POSITIVE_LOSS_STRATEGIES } from '../tabular/config.js';
 import { weightingNames } from '../weighting/registry.js';
 import { timestamp } from './demo.js';
 import { UsageError } from './errors.js';
-import { positiveInt, shard, type Shard } from './parse.js';
+import { positiveInt, shard, threadsPerJob, type Shard } from './parse.js';
+import { defaultThreads } from '../node/backend.js';
 import { addTrainOptions, buildTrainConfig, type TrainFlags } from './train.js';
 
 interface CompareFlags extends TrainFlags {
@@ -73,6 +74,8 @@ export function compareCommand(): Command {
       jobs: flags.jobs,
       out,
       backend: flags.backend,
+      // the cores shared out between the parallel training processes
+      threads: threadsPerJob(flags.threads, flags.jobs, defaultThreads()),
       ...(flags.shard ? { shard: flags.shard } : {}),
       onProgress: (e) => {
         if (!quiet && (e.state !== 'started' || e.note))

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { runSeedToyExperiment } from '../experiments/seed-toy.js';
 import { setupBackend, NODE_BACKENDS } from '../node/backend.js';
 import { writeSeedToyReport } from '../node/seed-toy-report.js';
-import { positiveInt, nonNegativeInt } from './parse.js';
+import { positiveInt, nonNegativeInt, threadsOption } from './parse.js';
 import { createProgress } from './progress.js';
 
 interface DemoFlags {
@@ -12,6 +12,7 @@ interface DemoFlags {
   seed: number;
   batchSize: number;
   backend: string;
+  threads?: number;
   out?: string;
   quiet?: boolean;
 }
@@ -33,11 +34,15 @@ export function demoCommand(): Command {
     .option('--seed <int>', 'data seed (np.random.seed), also seeds init and shuffling', nonNegativeInt, 0)
     .option('--batch-size <count>', 'batch size', positiveInt, 20)
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...NODE_BACKENDS]).default('wasm'))
+    .addOption(threadsOption())
     .option('--out <dir>', 'output folder (default: runs/demo-<timestamp>)')
     .option('--quiet', 'no progress output')
     .action(async (flags: DemoFlags) => {
       const out = resolve(flags.out ?? `runs/demo-${timestamp()}`);
-      const backend = await setupBackend(flags.backend);
+      const backend = await setupBackend(flags.backend, {
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        onNotice: (m) => process.stderr.write(`note: ${m}\n`),
+      });
       const progress = createProgress(
         'training',
         flags.epochs,

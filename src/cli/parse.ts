@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** Commander argument parser for a positive integer. */
 export function positiveInt(value: string): number {
@@ -74,4 +74,17 @@ export function shard(value: string): Shard {
 /** Whether run `k` (0-based position in the sweep) belongs to `s` (every run does without a shard). */
 export function inShard(k: number, s: Shard | undefined): boolean {
   return s === undefined || k % s.count === s.index - 1;
+}
+
+/** `--threads N` for commands that train: the wasm backend's kernel threads. */
+export function threadsOption(): Option {
+  return new Option(
+    '--threads <count>',
+    'wasm: threads for the kernels (default: $TFJS_MTL_THREADS, else the core count up to 8)',
+  ).argParser(positiveInt);
+}
+
+/** Threads for each of `jobs` parallel training processes: the user's count, else the default shared out. */
+export function threadsPerJob(threads: number | undefined, jobs: number, available: number): number {
+  return threads ?? Math.max(1, Math.floor(available / Math.max(1, jobs)));
 }

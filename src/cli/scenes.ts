@@ -2,7 +2,7 @@ import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { setupBackend } from '../node/backend.js';
+import { defaultThreads, setupBackend } from '../node/backend.js';
 import {
   runSceneExperiment,
   SCENE_EXPERIMENT_DEFAULTS,
@@ -19,10 +19,19 @@ import { SCENE_TASKS } from '../scenes/model.js';
 import { SCENE_CLASSES } from '../data/synthetic/scenes.js';
 import { timestamp } from './demo.js';
 import { reportDivergence, UsageError } from './errors.js';
-import { nonNegativeInt, numberList, positiveInt, positiveNumber, shard } from './parse.js';
+import {
+  nonNegativeInt,
+  numberList,
+  positiveInt,
+  positiveNumber,
+  shard,
+  threadsOption,
+  threadsPerJob,
+} from './parse.js';
 import { createProgress } from './progress.js';
 
 interface SceneTrainFlags {
+  threads?: number;
   config?: string;
   tasks?: string;
   weighting?: string;
@@ -183,6 +192,7 @@ function trainSubcommand(): Command {
       ).choices(['stop', 'skip']),
     )
     .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .addOption(threadsOption())
     .option('--quiet', 'no progress output')
     .action(async (flags: SceneTrainFlags, command: Command) => {
       // commander sets augment to true unless --no-augment: only an explicit flag overrides the config
@@ -191,7 +201,10 @@ function trainSubcommand(): Command {
       if (flags.resume && config.out === undefined)
         throw new UsageError('--resume needs --out: the folder of the run to continue');
       const out = resolve(config.out ?? `runs/scenes-${timestamp()}`);
-      await setupBackend(flags.backend);
+      await setupBackend(flags.backend, {
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        onNotice: (m) => process.stderr.write(`note: ${m}\n`),
+      });
       const quiet = flags.quiet ?? false;
       let skipped = 0;
       const progress = createProgress('scenes', config.steps, ['loss', 'σ²'], quiet);
@@ -442,12 +455,15 @@ function experimentSubcommand(): Command {
       shard,
     )
     .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .addOption(threadsOption())
     .option('--quiet', 'no progress output')
     .action(async (flags: SceneExperimentFlags) => {
       const { quiet = false, ...options } = flags;
       const out = resolve(options.out);
       const result = await runSceneExperiment({
         ...options,
+        // the cores shared out between the parallel training processes
+        threads: threadsPerJob(flags.threads, flags.jobs, defaultThreads()),
         out,
         onProgress: quiet
           ? undefined

@@ -4,7 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { readTableFile } from '../node/read-table.js';
-import { setupBackend, NODE_BACKENDS } from '../node/backend.js';
+import { backendThreads, setupBackend, NODE_BACKENDS } from '../node/backend.js';
 import { saveTrainedTable, tableRunSettings, type TableRunSettings } from '../node/tabular-io.js';
 import {
   parseTargetFlag,
@@ -23,7 +23,15 @@ import {
 import { weightingNames } from '../weighting/registry.js';
 import { reportDivergence, UsageError } from './errors.js';
 import { formatMetricsTable } from './format.js';
-import { nonNegativeInt, positiveInt, fraction, positiveNumber, intList, numberList } from './parse.js';
+import {
+  nonNegativeInt,
+  positiveInt,
+  fraction,
+  positiveNumber,
+  intList,
+  numberList,
+  threadsOption,
+} from './parse.js';
 import { createProgress } from './progress.js';
 import { timestamp } from './demo.js';
 
@@ -49,6 +57,7 @@ export interface TrainFlags {
   out?: string;
   config?: string;
   backend: string;
+  threads?: number;
   quiet?: boolean;
 }
 
@@ -126,6 +135,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--out <dir>', 'model folder to write (default runs/train-<timestamp>)')
     .option('--config <file>', 'a YAML or JSON file with the same fields (flags override it)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices([...NODE_BACKENDS]).default('wasm'))
+    .addOption(threadsOption())
     .option('--quiet', 'no progress output');
 }
 
@@ -233,7 +243,11 @@ export function trainCommand(): Command {
       if (stored.warning) process.stderr.write(`warning: ${stored.warning}\n`);
       resumeFrom = stored.checkpoint;
     }
-    const backend = await setupBackend(flags.backend);
+    const backend = await setupBackend(flags.backend, {
+      ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+      onNotice: (m) => process.stderr.write(`note: ${m}\n`),
+    });
+    const threads = backendThreads() ?? 1;
     const names = config.targets.map((t) => t.name);
     const progress = createProgress(
       'training',
@@ -269,7 +283,7 @@ export function trainCommand(): Command {
     await removeCheckpoints(checkpointDir);
     const stopped = result.history.stoppedEarly;
     const lines = [
-      `trained ${result.history.epochs.length} epochs on ${backend}` +
+      `trained ${result.history.epochs.length} epochs on ${backend}${backend === 'wasm' ? ` (${threads} thread${threads > 1 ? 's' : ''})` : ''}` +
         (stopped ? ` (early stop; best epoch ${stopped.bestEpoch})` : ''),
       ...result.warnings.map((w) => `warning: ${w}`),
       formatMetricsTable(result.metrics, result.tabular.tasks),

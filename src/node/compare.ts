@@ -29,6 +29,8 @@ export interface CompareOptions {
   jobs: number;
   out: string;
   backend: string;
+  /** wasm threads of each training process (default: the child's own default). */
+  threads?: number;
   /**
    * Train only this share of the runs (`inShard`) and write no tables: for one machine of a batch job;
    * the command without a shard on the same folder then trains nothing new and writes the tables.
@@ -170,6 +172,7 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
         '--quiet',
         '--backend',
         options.backend,
+        ...(options.threads !== undefined ? ['--threads', String(options.threads)] : []),
         ...(resume ? ['--resume'] : []),
       ]);
       if (error) failed.push({ run: run.name, error });

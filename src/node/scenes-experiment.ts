@@ -145,6 +145,8 @@ export interface SceneExperimentOptions {
   height: number;
   width: number;
   backend: string;
+  /** wasm threads of each training process (default: the child's own default). */
+  threads?: number;
   /** Train only this share of the runs, and write no tables (a later run without a shard writes them). */
   shard?: Shard;
   /** Steps between checkpoints of each run (default SCENE_EXPERIMENT_DEFAULTS.checkpointEvery; 0 = none). */
@@ -320,6 +322,7 @@ export async function runSceneExperiment(options: SceneExperimentOptions): Promi
           '--quiet',
           '--backend',
           options.backend,
+          ...(options.threads !== undefined ? ['--threads', String(options.threads)] : []),
           '--checkpoint-every',
           String(checkpointEvery),
           ...(plan.resume ? ['--resume'] : []),
