@@ -2,8 +2,7 @@
 // default scene network and config) from the built library; prints one JSON line.
 // Usage: node bench/scenes-step-run.mjs [--steps 30] [--warmup 5] [--backend wasm] [--scenes 64]
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import { setupBackend } from '../dist/node/backend.js';
+import { backendThreads, setupBackend } from '../dist/node/backend.js';
 import { registerConvGradient } from '../dist/backend/conv-gradient.js';
 import { generateScenes, SCENE_CLASSES } from '../dist/data/synthetic/scenes.js';
 import { sceneRunConfigSchema } from '../dist/scenes/config.js';
@@ -17,12 +16,13 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'wasm' },
     scenes: { type: 'string', default: '64' },
+    threads: { type: 'string', default: '2' },
   },
 });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 
-const backend = await setupBackend(values.backend);
+const backend = await setupBackend(values.backend, { threads: Number(values.threads) });
 registerConvGradient();
 const config = sceneRunConfigSchema.parse({});
 const tasks = orderedTasks(config.tasks);
@@ -66,8 +66,8 @@ console.log(
     impl: `tfjs-mtl/${backend}`,
     msPerStep: median,
     params,
-    // tfjs-backend-wasm 4.22 disables its threads under Node (WASM_HAS_MULTITHREAD_SUPPORT)
-    threads: backend === 'wasm' && !(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 1 : null,
+    // the threads the backend reports it runs its kernels on
+    threads: backendThreads() ?? null,
     steps,
     warmup,
     batch: config.batchSize,

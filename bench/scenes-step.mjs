@@ -2,6 +2,7 @@
 // against the same network in PyTorch (bench/scenes_step_torch.py), alternating runs in their own
 // processes. Ends with 'scenes-step ratio R' (median tfjs-mtl ms/step / median PyTorch ms/step).
 // Usage: npm run bench:scenes -- [--runs 3] [--steps 30] [--warmup 5] [--threads 2] [--backend wasm]
+// (--threads: both sides, tfjs-mtl's wasm kernels and PyTorch's intra-op pool)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,8 @@ const median = (xs) => {
 };
 
 const common = ['--steps', values.steps, '--warmup', values.warmup];
-const runLib = () => runJson(process.execPath, [runner, ...common, '--backend', values.backend]);
+const runLib = () =>
+  runJson(process.execPath, [runner, ...common, '--backend', values.backend, '--threads', values.threads]);
 const runTorch = () => runJson(values.python, [reference, ...common, '--threads', values.threads]);
 const lib = [];
 const torch = [];

@@ -11,6 +11,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     backend: { type: 'string', default: 'wasm' },
     epochs: { type: 'string', default: '2000' },
+    // the seed's towers are tiny: threads cost more than they give (see docs/performance.md)
+    threads: { type: 'string', default: '1' },
     python: { type: 'string', default: '/usr/bin/python3' },
     reference: {
       type: 'string',
@@ -53,10 +55,12 @@ for (let i = 0; i < runs; i++) {
     i % 2 === 0
       ? [
           () => torch.push(runJson(values.python, [values.reference, '--quiet', '--epochs', values.epochs])),
-          () => lib.push(runJson(process.execPath, [runner, values.backend, values.epochs])),
+          () =>
+            lib.push(runJson(process.execPath, [runner, values.backend, values.epochs, '0', values.threads])),
         ]
       : [
-          () => lib.push(runJson(process.execPath, [runner, values.backend, values.epochs])),
+          () =>
+            lib.push(runJson(process.execPath, [runner, values.backend, values.epochs, '0', values.threads])),
           () => torch.push(runJson(values.python, [values.reference, '--quiet', '--epochs', values.epochs])),
         ];
   pair.forEach((f) => f());
@@ -75,7 +79,7 @@ console.log(
   `\nmedian over ${runs} paired runs (${values.epochs} epochs, ${lib[0].steps} steps, backend ${values.backend}):`,
 );
 console.log(
-  `  training wall: tfjs-mtl ${libTrain.toFixed(2)} s, PyTorch ${torchTrain.toFixed(2)} s (${torch[0].threads} thread(s), torch ${torch[0].torch})`,
+  `  training wall: tfjs-mtl ${libTrain.toFixed(2)} s (${lib[0].threads} thread(s)), PyTorch ${torchTrain.toFixed(2)} s (${torch[0].threads} thread(s), torch ${torch[0].torch})`,
 );
 console.log(
   `  process wall:  tfjs-mtl ${libWall.toFixed(2)} s, PyTorch ${torchWall.toFixed(2)} s (ratio ${(libWall / torchWall).toFixed(2)})`,
