@@ -13,15 +13,25 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Debian's Chromium, headless; fails (never skips) when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Flags that give headless Chromium a WebGPU adapter: Dawn on SwiftShader's Vulkan (a CPU rasteriser).
+ * Without them Debian's Chromium 156 exposes navigator.gpu but requestAdapter() returns null.
+ */
+export const WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+];
+
+/** Debian's Chromium, headless; fails (never skips) when it is not installed. `extraArgs` are appended. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
         "(npm test's pretest step does) or point CHROMIUM_PATH at a Chromium binary.",
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 export interface PlotItem {

@@ -30,9 +30,10 @@ import { LOG_VARIANCE_LIMIT, heteroscedasticRegressionTask } from '../src/tasks/
 import { Chart } from './chart.js';
 import { setupCsvTab } from './csv.js';
 
-type Status = 'idle' | 'training' | 'paused' | 'done';
+/** 'error': the chosen backend could not be set up (the reason follows in #status); pick another. */
+type Status = 'idle' | 'training' | 'paused' | 'done' | 'error';
 type WeightingKind = 'uncertainty' | 'equal' | 'fixed';
-type BackendName = 'wasm' | 'webgl' | 'cpu';
+type BackendName = 'wasm' | 'webgl' | 'webgpu' | 'cpu';
 type ModelKind = 'homoscedastic' | 'heteroscedastic';
 
 interface Config {
@@ -196,7 +197,51 @@ function readEpochs(): number {
 
 // ---------------------------------------------------------------- backends
 
+/** Setting up a backend failed: shown in #status, the settings stay open to pick another. */
+class BackendError extends Error {}
+
+/** A backend that did not come up within this long counts as failed (a stuck GPU process never answers). */
+const BACKEND_TIMEOUT_MS = 30_000;
+
 let wasmReady = false;
+/** Why a backend failed to initialise (TF.js drops a failed backend from its registry: keep the reason). */
+const backendFailures = new Map<BackendName, string>();
+
+/** The part of WebGPU used here (TypeScript's DOM library has no WebGPU types). */
+interface GpuAdapterLike {
+  readonly info?: { vendor?: string; architecture?: string; description?: string };
+}
+interface GpuLike {
+  requestAdapter(options?: {
+    powerPreference?: 'low-power' | 'high-performance';
+  }): Promise<GpuAdapterLike | null>;
+}
+
+function navigatorGpu(): GpuLike | undefined {
+  return (navigator as Navigator & { gpu?: GpuLike }).gpu;
+}
+
+const WEBGPU_HINT =
+  'headless Chromium offers one with --enable-unsafe-webgpu --enable-features=Vulkan --use-webgpu-adapter=swiftshader';
+
+function noNavigatorGpu(): string {
+  return window.isSecureContext
+    ? 'this browser exposes no navigator.gpu (WebGPU is off or unsupported)'
+    : 'navigator.gpu needs a secure context (https or localhost); this page is not one';
+}
+
+/**
+ * Why WebGPU cannot run here, or the adapter it would use. Asks for the adapter the way TF.js's
+ * WebGPU backend does (high-performance).
+ */
+async function webgpuProblem(): Promise<{ problem: string } | { adapter: GpuAdapterLike }> {
+  const gpu = navigatorGpu();
+  if (!gpu) return { problem: noNavigatorGpu() };
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter)
+    return { problem: `navigator.gpu.requestAdapter() returned null: no WebGPU adapter (${WEBGPU_HINT})` };
+  return { adapter };
+}
 
 function webglAvailable(): boolean {
   try {
@@ -207,23 +252,42 @@ function webglAvailable(): boolean {
   }
 }
 
+/** Greys out a backend the browser cannot run; its tooltip says why. */
+function markUnavailable(name: BackendName, reason: string): void {
+  const option = Array.from(ui.backend.options).find((o) => o.value === name);
+  if (!option) return;
+  option.disabled = true;
+  option.textContent = `${name} (unavailable)`;
+  option.title = reason;
+}
+
+/**
+ * What can be told without trying: WebAssembly, a WebGL context, navigator.gpu. Whether a WebGPU adapter
+ * exists is only asked when webgpu is chosen (Chromium warns "No available adapters." on the console
+ * otherwise); a backend that fails then is greyed out with its reason.
+ */
 function markUnavailableBackends(): void {
-  const unavailable: Record<BackendName, boolean> = {
-    wasm: typeof WebAssembly !== 'object',
-    webgl: !webglAvailable(),
-    cpu: false,
-  };
-  for (const option of Array.from(ui.backend.options)) {
-    if (unavailable[option.value as BackendName]) {
-      option.disabled = true;
-      option.textContent = `${option.value} (unavailable)`;
-    }
-  }
+  if (typeof WebAssembly !== 'object') markUnavailable('wasm', 'this browser has no WebAssembly');
+  if (!webglAvailable()) markUnavailable('webgl', 'this browser gives no WebGL or WebGL2 context');
+  if (!navigatorGpu()) markUnavailable('webgpu', noNavigatorGpu());
   if (ui.backend.selectedOptions[0]?.disabled) ui.backend.value = 'cpu';
 }
 
-async function useBackend(name: BackendName): Promise<void> {
-  if (tf.getBackend() === name) return;
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BackendError(`${what} did not finish within ${BACKEND_TIMEOUT_MS / 1000} s`)),
+      BACKEND_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** What runs the backend: the WebGL renderer or the WebGPU adapter (shown as the readout's tooltip). */
+let backendDevice = '';
+
+async function prepareBackend(name: BackendName): Promise<void> {
   if (name === 'wasm' && !wasmReady) {
     // the binaries are served by this page; the threaded one is only picked when cross-origin isolated
     setWasmPaths({
@@ -234,8 +298,87 @@ async function useBackend(name: BackendName): Promise<void> {
     registerWasmTrainingKernels();
     wasmReady = true;
   }
-  if (!(await tf.setBackend(name))) throw new Error(`the TF.js '${name}' backend failed to initialise`);
-  await tf.ready();
+  if (name === 'webgl' && !webglAvailable()) {
+    throw new BackendError('this browser gives no WebGL or WebGL2 context');
+  }
+  if (name === 'webgpu') {
+    const r = await withTimeout(webgpuProblem(), 'navigator.gpu.requestAdapter()');
+    if ('problem' in r) throw new BackendError(r.problem);
+    const info = r.adapter.info;
+    backendDevice = info
+      ? [info.vendor, info.architecture, info.description].filter((v) => v).join(' ') || 'WebGPU adapter'
+      : 'WebGPU adapter';
+    // loaded only when chosen (a chunk of its own); registers the 'webgpu' backend with TF.js
+    await import('@tensorflow/tfjs-backend-webgpu');
+  }
+}
+
+function describeDevice(name: string): string {
+  if (name === 'webgl') {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : 'WebGL';
+    return `WebGL ${tf.env().getNumber('WEBGL_VERSION')}, ${renderer}`;
+  }
+  if (name === 'webgpu') return backendDevice;
+  return name === 'wasm' ? 'WebAssembly' : 'JavaScript';
+}
+
+/**
+ * Training reads values synchronously (dataSync: batches, losses, σ̂) every step: check once that such a
+ * read returns what was computed. tfjs-backend-webgpu 4.22 reads synchronously by drawing a WebGPU canvas
+ * into a 2D canvas; headless Chromium 156 on SwiftShader returns blank pixels for that (zeros) and then
+ * destroys the device, so every later step fails ("createBuffer failed ... mappedAtCreation").
+ */
+function checkSyncRead(name: BackendName): void {
+  // 4096 values: large enough that a GPU backend computes them itself (small ones may run on the CPU)
+  const size = 4096;
+  const sum = tf.tidy(() => tf.add(tf.range(0, size), tf.scalar(1)));
+  let got: number[];
+  try {
+    got = Array.from(sum.dataSync());
+  } finally {
+    sum.dispose();
+  }
+  const wrong = got.findIndex((v, i) => v !== i + 1);
+  if (got.length !== size || wrong >= 0) {
+    throw new BackendError(
+      `a synchronous read (dataSync, which training does every step) of 1, 2, …, ${size} computed here ` +
+        `returned ${got[wrong] ?? 'nothing'} at position ${wrong + 1}` +
+        (name === 'webgpu'
+          ? ': tfjs-backend-webgpu reads by drawing a WebGPU canvas into a 2D canvas, and this browser ' +
+            'gives blank pixels for it (headless Chromium on SwiftShader does)'
+          : ''),
+    );
+  }
+}
+
+async function useBackend(name: BackendName): Promise<void> {
+  if (tf.getBackend() === name) return;
+  const failed = backendFailures.get(name);
+  if (failed) throw new BackendError(failed);
+  try {
+    await prepareBackend(name);
+    if (!tf.findBackendFactory(name)) throw new BackendError(`TF.js has no '${name}' backend registered`);
+    const ok = await withTimeout(tf.setBackend(name), `tf.setBackend('${name}')`);
+    if (!ok)
+      throw new BackendError(`tf.setBackend('${name}') returned false (the console has TF.js's reason)`);
+    await tf.ready();
+    checkSyncRead(name);
+  } catch (err) {
+    const reason = `the ${name} backend failed to initialise: ${err instanceof Error ? err.message : String(err)}`;
+    backendFailures.set(name, reason);
+    markUnavailable(name, reason);
+    // a backend that came up but cannot train is dropped (TF.js then has none active until the next choice)
+    if (tf.getBackend() === name) {
+      try {
+        tf.removeBackend(name);
+      } catch {
+        // its device may be gone already; the next backend chosen replaces it as TF.js's active one
+      }
+    }
+    throw new BackendError(reason);
+  }
 }
 
 // ---------------------------------------------------------------- sessions
@@ -402,7 +545,14 @@ function enqueue(job: () => Promise<void> | void): Promise<void> {
 function showError(err: unknown): void {
   const text = err instanceof Error ? err.message : String(err);
   ui.message.textContent = text;
-  if (!(err instanceof InputError)) console.error(err);
+  if (err instanceof BackendError) {
+    setStatus('error');
+    ui.status.textContent = `error: ${text}`;
+    ui.backendName.textContent = '—';
+    ui.backendName.title = '';
+    // an expected condition of this browser, reported on the page: not a console error
+    console.info(text);
+  } else if (!(err instanceof InputError)) console.error(err);
 }
 
 function setStatus(next: Status): void {
@@ -412,9 +562,9 @@ function setStatus(next: Status): void {
   ui.start.disabled = next === 'training';
   ui.start.textContent = next === 'paused' || next === 'done' ? 'Continue' : 'Start';
   ui.pause.disabled = next !== 'training';
-  ui.settings.disabled = next !== 'idle';
+  ui.settings.disabled = next !== 'idle' && next !== 'error';
   ui.hint.textContent =
-    next === 'idle'
+    next === 'idle' || next === 'error'
       ? 'Settings above apply at once; epochs can change any time.'
       : 'Reset to change the settings above.';
 }
@@ -427,9 +577,12 @@ async function rebuild(): Promise<void> {
     session = null;
   }
   await useBackend(config.backend);
-  ui.backendName.textContent = tf.getBackend();
+  const active = tf.getBackend();
+  ui.backendName.textContent = active;
+  ui.backendName.title = describeDevice(active);
   session = createSession(config);
   ui.message.textContent = '';
+  if (status === 'error') setStatus('idle');
   requestDraw();
 }
 
@@ -738,10 +891,13 @@ let settingsDirty = false;
 
 function settingsChanged(): void {
   syncFixedInputs();
-  if (status !== 'idle') return;
+  if (status !== 'idle' && status !== 'error') return;
   settingsDirty = true;
   clearTimeout(rebuildTimer);
-  rebuildTimer = setTimeout(() => void enqueue(() => (status === 'idle' ? rebuild() : undefined)), 150);
+  rebuildTimer = setTimeout(
+    () => void enqueue(() => (status === 'idle' || status === 'error' ? rebuild() : undefined)),
+    150,
+  );
 }
 
 ui.settings.addEventListener('change', settingsChanged);
