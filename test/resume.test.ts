@@ -96,3 +96,20 @@ describe('tfjs-mtl scenes train --resume', () => {
     expect(none.stderr).toMatch(/has no checkpoint to continue from/);
   }, 180_000);
 });
+
+describe('tfjs-mtl scenes train --uncertainty heteroscedastic --resume', () => {
+  it('resumes a heteroscedastic run exactly (per-pixel scales, semantic σ only learned)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tfjs-mtl-resume-het-'));
+    const het = (out: string) => [...args(out), '--uncertainty', 'heteroscedastic'];
+    const full = join(dir, 'full');
+    expect(runCli(het(full)).status).toBe(0);
+    const part = join(dir, 'part');
+    expect(await runAndKill(het(part), `${part}.checkpoint`, { after: 2 })).toBe(true);
+    const resumed = runCli([...het(part), '--resume']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    expect(readFileSync(join(part, 'weights.bin')).equals(readFileSync(join(full, 'weights.bin')))).toBe(
+      true,
+    );
+  }, 300_000);
+});
