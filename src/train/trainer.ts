@@ -6,7 +6,7 @@ import {
   type WeightingStrategy,
 } from '../weighting/strategy.js';
 import { GradientLevelStep } from './gradient-step.js';
-import type { EpochEvent, PerTask, SplitMetrics } from './events.js';
+import type { EpochEvent, PerTask } from './events.js';
 import { captureRunState, detached, restoreRunState, type LoopState, type RunParts } from './run-state.js';
 import {
   disposeBatch,
@@ -19,6 +19,7 @@ import {
 import { FusedAdam } from './fused-adam.js';
 import type { History } from './history.js';
 import { explodedTasks, nonFiniteStep } from './divergence.js';
+import { addEvaluationSums, evaluationFromSums, type Evaluator } from './evaluation.js';
 import { memorySource } from './memory-source.js';
 import {
   checkTrainingData,
@@ -147,13 +148,13 @@ export class Trainer {
     const sums = this.tasks.map((t) => new Float64Array(1 + t.metricSumNames.length));
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);
-      this.addEvaluationSums(sums, {
+      addEvaluationSums(this.evaluator(), sums, {
         x: sliceRows(data.x, start, size),
         targets: data.targets.map((t) => sliceRows(t, start, size)),
         masks: data.masks?.map((m) => (m === undefined ? undefined : sliceRows(m, start, size))),
       });
     }
-    return this.evaluationFromSums(sums);
+    return evaluationFromSums(this.evaluator(), sums);
   }
 
   /**
@@ -168,7 +169,7 @@ export class Trainer {
       for (let b = await it.next(); b !== undefined; b = await it.next()) {
         try {
           checkTrainingData(this.taskNames, `validation batch ${count + 1}`, b);
-          this.addEvaluationSums(sums, b);
+          addEvaluationSums(this.evaluator(), sums, b);
         } finally {
           disposeBatch(b);
         }
@@ -178,49 +179,7 @@ export class Trainer {
       await it.close();
     }
     if (count === 0) throw new TrainingDataError('validationData yielded no batches');
-    return this.evaluationFromSums(sums);
-  }
-
-  /** Adds one chunk's [Σ loss, metric sums…] per task into `sums` (slices of the chunk are freed here). */
-  private addEvaluationSums(sums: Float64Array[], chunk: TrainingData): void {
-    const rows = tf.tidy(() => {
-      const outs = this.forward(chunk.x, false);
-      return this.tasks.map((task, t) => {
-        const target = chunk.targets[t]!;
-        const mask = chunk.masks?.[t];
-        const lossValues = task.sampleLoss(outs[t]!, target);
-        const lossSum =
-          mask === undefined ? tf.sum(lossValues) : tf.sum(tf.mul(lossValues, tf.reshape(mask, [-1])));
-        return tf.concat([tf.reshape(lossSum, [1]), task.metricSums(outs[t]!, target, mask)]);
-      });
-    });
-    rows.forEach((c, t) => {
-      const v = c.dataSync();
-      const s = sums[t]!;
-      for (let k = 0; k < s.length; k++) s[k]! += v[k]!;
-      c.dispose();
-    });
-  }
-
-  private evaluationFromSums(sums: Float64Array[]): Evaluation {
-    const taskLosses: PerTask<number> = {};
-    const metrics: SplitMetrics = {};
-    const lossValues: number[] = [];
-    this.tasks.forEach((task, t) => {
-      const s = sums[t]!;
-      const count = s[1]!; // metric sums start with the labelled count
-      const l = count > 0 ? s[0]! / count : NaN;
-      taskLosses[task.name] = l;
-      lossValues.push(Number.isNaN(l) ? 0 : l);
-      metrics[task.name] = task.metricsFromSums(s.subarray(1));
-    });
-    // strategies with variables (log-variances …) need their regulariser: combine; the others are
-    // reported with their current weights, so that evaluating draws no random weights (RLW)
-    const total =
-      this.weighting.variables.length > 0
-        ? tf.tidy(() => this.weighting.combine(lossValues.map((l) => tf.scalar(l))).dataSync()[0]!)
-        : this.weighting.weights().reduce((acc, w, t) => acc + w * lossValues[t]!, 0);
-    return { loss: total, taskLosses, metrics };
+    return evaluationFromSums(this.evaluator(), sums);
   }
 
   /** Trains for `options.epochs` epochs on in-memory data; resolves with the history. */
@@ -494,6 +453,10 @@ export class Trainer {
       `training diverged: ${what}; stopped and ${restored}; lower the learning rate or check the data for extreme values`,
       { kind, ...at, restoredEpoch, history },
     );
+  }
+
+  private evaluator(): Evaluator {
+    return { tasks: this.tasks, weighting: this.weighting, forward: (x) => this.forward(x, false) };
   }
 
   private get taskNames(): string[] {
