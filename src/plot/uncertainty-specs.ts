@@ -3,6 +3,7 @@
  * central p-intervals against p) and the error against the predicted σ. Browser-safe vega-lite specs.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { intervalCoverage } from '../tabular/calibration.js';
 import { normalCdf } from '../tabular/intervals.js';
 import { CATEGORY_COLORS, PLOT_HEIGHT, PLOT_WIDTH, VEGA_LITE_SCHEMA } from './specs.js';
 
@@ -28,10 +29,7 @@ export function observedCoverage(
   sigma: readonly number[],
   levels: readonly number[] = RELIABILITY_LEVELS,
 ): number[] {
-  return levels.map((p) => {
-    const z = normalQuantile((1 + p) / 2);
-    return actual.filter((a, i) => Math.abs(a - predicted[i]!) <= z * sigma[i]!).length / actual.length;
-  });
+  return levels.map((p) => intervalCoverage(actual, predicted, sigma, normalQuantile((1 + p) / 2)));
 }
 
 export interface ReliabilitySpecOptions {

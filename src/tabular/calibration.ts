@@ -2,19 +2,26 @@
 export const Z68 = 0.994457883209753; // Φ⁻¹(0.84)
 export const Z95 = 1.959963984540054; // Φ⁻¹(0.975)
 
-/** Fraction of `actual` inside prediction ± z·σ. */
+/**
+ * Fraction of `actual` inside prediction ± z·σ — one σ for every row, or each row's own; over `rows`
+ * (indices) when given, else over all.
+ */
 export function intervalCoverage(
   actual: ArrayLike<number>,
   predicted: ArrayLike<number>,
-  sigma: number,
+  sigma: number | ArrayLike<number>,
   z: number,
+  rows?: readonly number[],
 ): number {
-  if (actual.length === 0) return NaN;
+  const n = rows ? rows.length : actual.length;
+  if (n === 0) return NaN;
   let inside = 0;
-  for (let i = 0; i < actual.length; i++) {
-    if (Math.abs(actual[i]! - predicted[i]!) <= z * sigma) inside++;
+  for (let k = 0; k < n; k++) {
+    const i = rows ? rows[k]! : k;
+    const s = typeof sigma === 'number' ? sigma : sigma[i]!;
+    if (Math.abs(actual[i]! - predicted[i]!) <= z * s) inside++;
   }
-  return inside / actual.length;
+  return inside / n;
 }
 
 /**

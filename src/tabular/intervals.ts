@@ -3,7 +3,7 @@
  * log-likelihood, CRPS (closed form), interval width, and 95 % coverage within each third of the
  * predictions (conditional calibration). Browser-safe.
  */
-import { Z68, Z95 } from './calibration.js';
+import { intervalCoverage, Z68, Z95 } from './calibration.js';
 
 const SQRT2 = Math.SQRT2;
 const SQRT_PI = Math.sqrt(Math.PI);
@@ -85,12 +85,14 @@ export function coverage95ByThird(
 ): [number, number, number] {
   const order = predicted.map((_, i) => i).sort((a, b) => predicted[a]! - predicted[b]! || a - b);
   const n = order.length;
-  const third = (k: number) => {
-    const rows = order.slice(Math.round((k * n) / 3), Math.round(((k + 1) * n) / 3));
-    if (rows.length === 0) return NaN;
-    const inside = rows.filter((i) => Math.abs(actual[i]! - predicted[i]!) <= Z95 * sigma[i]!).length;
-    return inside / rows.length;
-  };
+  const third = (k: number) =>
+    intervalCoverage(
+      actual,
+      predicted,
+      sigma,
+      Z95,
+      order.slice(Math.round((k * n) / 3), Math.round(((k + 1) * n) / 3)),
+    );
   return [third(0), third(1), third(2)];
 }
 
@@ -103,12 +105,10 @@ export function predictiveScores(
   predicted: readonly number[],
   sigma: readonly number[],
 ): Record<string, number> {
-  const covered = (z: number) =>
-    actual.filter((a, i) => Math.abs(a - predicted[i]!) <= z * sigma[i]!).length / actual.length;
   const [low, mid, high] = coverage95ByThird(actual, predicted, sigma);
   return {
-    coverage68: covered(Z68),
-    coverage95: covered(Z95),
+    coverage68: intervalCoverage(actual, predicted, sigma, Z68),
+    coverage95: intervalCoverage(actual, predicted, sigma, Z95),
     coverage95Low: low,
     coverage95Mid: mid,
     coverage95High: high,
