@@ -5,7 +5,12 @@ import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { readTableFile } from '../node/read-table.js';
 import { backendThreads, setupBackend, NODE_BACKENDS } from '../node/backend.js';
-import { saveTrainedTable, tableRunSettings, type TableRunSettings } from '../node/tabular-io.js';
+import {
+  dataFileSha256,
+  saveTrainedTable,
+  tableRunSettings,
+  type TableRunSettings,
+} from '../node/tabular-io.js';
 import {
   parseTargetFlag,
   parseTrainConfig,
@@ -222,7 +227,7 @@ export function trainCommand(): Command {
     const table = await readTableFile(dataPath);
     const out = resolve(config.out ?? `runs/train-${timestamp()}`);
     const checkpointDir = `${out}.checkpoint`;
-    const settings = await tableRunSettings(config, dataPath);
+    const settings = tableRunSettings(config, await dataFileSha256(dataPath));
     let resumeFrom: TrainingCheckpoint | undefined;
     if (flags.resume) {
       const stored = await loadCheckpoint<TableRunSettings>(checkpointDir).catch((err: Error) => {

@@ -16,7 +16,12 @@ import type { History } from '../train/history.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { loadCheckpoint, removeCheckpoints, settingsDifference } from './checkpoint-store.js';
 import { runCliInChild } from './cli-child.js';
-import { readTableRunSettings, tableRunSettings, type TableRunSettings } from './tabular-io.js';
+import {
+  dataFileSha256,
+  readTableRunSettings,
+  tableRunSettings,
+  type TableRunSettings,
+} from './tabular-io.js';
 import { writePlot } from './render.js';
 import { slugify } from './report.js';
 
@@ -125,10 +130,11 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
   const total = mine.length;
   const queue = [...mine];
   const dataPath = options.config.data!;
+  const dataSha256 = await dataFileSha256(dataPath); // every run trains on the same file
   const worker = async () => {
     for (let run = queue.shift(); run; run = queue.shift()) {
       const dir = join(out, 'runs', run.name);
-      const settings = await tableRunSettings(run.config, dataPath);
+      const settings = tableRunSettings(run.config, dataSha256);
       let note: string | undefined;
       if (existsSync(join(dir, 'metrics.json'))) {
         const recorded = await readTableRunSettings(dir);

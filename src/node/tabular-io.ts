@@ -33,17 +33,19 @@ export interface TableRunSettings extends Omit<TrainConfig, 'out' | 'data'> {
   dataSha256: string;
 }
 
-/** The run settings of `config` on the data file at `dataPath`. */
-export async function tableRunSettings(config: TrainConfig, dataPath: string): Promise<TableRunSettings> {
+/** The SHA-256 (hex) of a data file's bytes: what table run settings record of the data. */
+export async function dataFileSha256(dataPath: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(dataPath))
+    .digest('hex');
+}
+
+/** The run settings of `config` on data whose file has SHA-256 `dataSha256` (see `dataFileSha256`). */
+export function tableRunSettings(config: TrainConfig, dataSha256: string): TableRunSettings {
   const rest: Partial<TrainConfig> = { ...config };
   delete rest.out;
   delete rest.data;
-  return {
-    ...(rest as Omit<TrainConfig, 'out' | 'data'>),
-    dataSha256: createHash('sha256')
-      .update(await readFile(dataPath))
-      .digest('hex'),
-  };
+  return { ...(rest as Omit<TrainConfig, 'out' | 'data'>), dataSha256 };
 }
 
 /** The settings recorded in a finished run's run.json; undefined when it has none (or it is unreadable). */
