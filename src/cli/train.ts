@@ -22,6 +22,7 @@ import type { TrainingCheckpoint } from '../train/options.js';
 import {
   loadCheckpoint,
   removeCheckpoints,
+  resumeRefusal,
   saveCheckpoint,
   settingsDifference,
 } from '../node/checkpoint-store.js';
@@ -244,7 +245,7 @@ export function trainCommand(): Command {
           `--resume: ${dataPath} is not the data the run was started on (its contents differ); run it with the same data`,
         );
       const differs = settingsDifference(stored.settings, settings);
-      if (differs) throw new UsageError(`--resume: ${differs}`);
+      if (differs) throw new UsageError(resumeRefusal(differs));
       if (stored.warning) process.stderr.write(`warning: ${stored.warning}\n`);
       resumeFrom = stored.checkpoint;
     }

@@ -159,8 +159,9 @@ export async function removeCheckpoints(dir: string): Promise<void> {
 }
 
 /**
- * The first setting in which a checkpoint's recorded `saved` settings and a resuming command's `now`
- * differ, as one line for the user (undefined when they are the same). Compared as JSON, key by key.
+ * The first setting in which recorded settings `saved` and a command's `now` differ, as
+ * `with <key> <saved value>, this command has <value>` (values as JSON) for the caller to put in its
+ * sentence; undefined when they are the same. Compared as JSON, key by key.
  */
 export function settingsDifference(saved: object, now: object): string | undefined {
   const a = saved as Record<string, unknown>;
@@ -168,8 +169,12 @@ export function settingsDifference(saved: object, now: object): string | undefin
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const was = JSON.stringify(a[key]);
     const is = JSON.stringify(b[key]);
-    if (was !== is)
-      return `the checkpoint was made with ${key} ${was ?? '(unset)'}, this command has ${is ?? '(unset)'}; run it with the same settings`;
+    if (was !== is) return `with ${key} ${was ?? '(unset)'}, this command has ${is ?? '(unset)'}`;
   }
   return undefined;
+}
+
+/** The one line `--resume` refuses with when the checkpoint's settings differ (see settingsDifference). */
+export function resumeRefusal(difference: string): string {
+  return `--resume: the checkpoint was made ${difference}; run it with the same settings`;
 }

@@ -138,15 +138,13 @@ export async function runComparison(options: CompareOptions): Promise<CompareRes
       let note: string | undefined;
       if (existsSync(join(dir, 'metrics.json'))) {
         const recorded = await readTableRunSettings(dir);
-        note = recorded
-          ? settingsDifference(recorded, settings)?.replace('the checkpoint was made', 'it was trained')
-          : 'it records no settings (run.json)';
-        if (note === undefined) {
+        const differs = recorded ? settingsDifference(recorded, settings) : undefined;
+        if (recorded && differs === undefined) {
           reused++;
           options.onProgress?.({ run: run.name, state: 'cached', done: ++done, total });
           continue;
         }
-        note = `retraining: ${note.replace(/; run it with the same settings$/, '')}`;
+        note = `retraining: ${differs ? `it was trained ${differs}` : 'it records no settings (run.json)'}`;
       }
       // an unfinished run continues from its checkpoint when that was made with these settings
       const checkpoints = `${dir}.checkpoint`;

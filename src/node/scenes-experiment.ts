@@ -18,7 +18,7 @@ import {
   type SceneRunRecord,
 } from '../scenes/experiment-summary.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { loadCheckpoint, removeCheckpoints } from './checkpoint-store.js';
+import { loadCheckpoint, removeCheckpoints, settingsDifference } from './checkpoint-store.js';
 import { runCliInChild } from './cli-child.js';
 import { writeSceneFigures } from './scenes-figures.js';
 import { SCENE_LOG_FILE, SCENE_METRICS_FILE, SCENE_RUN_FILE } from './scenes-run.js';
@@ -190,12 +190,7 @@ function sceneRunDifference(
   }
   const b: Record<string, unknown> = { ...wanted };
   if (!compareOut) delete b['out'];
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = JSON.stringify(a[key]);
-    const y = JSON.stringify(b[key]);
-    if (x !== y) return `with ${key} ${x ?? '(unset)'}, this command has ${y ?? '(unset)'}`;
-  }
-  return undefined;
+  return settingsDifference(a, b);
 }
 
 type RunPlan = { kind: 'finished' } | { kind: 'train'; resume: boolean; note?: string };

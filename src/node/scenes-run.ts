@@ -14,7 +14,13 @@ import {
 } from '../scenes/train.js';
 import { loadModelDir, saveModelDir } from './model-dir.js';
 import { openSceneData, SceneDataError, type SceneDataset } from './scene-data/datasets.js';
-import { loadCheckpoint, removeCheckpoints, saveCheckpoint, settingsDifference } from './checkpoint-store.js';
+import {
+  loadCheckpoint,
+  removeCheckpoints,
+  resumeRefusal,
+  saveCheckpoint,
+  settingsDifference,
+} from './checkpoint-store.js';
 import type { TrainingCheckpoint } from '../train/options.js';
 import { UsageError } from '../cli/errors.js';
 
@@ -177,7 +183,7 @@ export async function runSceneTraining(
       { uncertainty: 'homoscedastic', ...(stored.settings as Partial<SceneRunConfig>) },
       run,
     );
-    if (differs) throw new UsageError(`--resume: ${differs}`);
+    if (differs) throw new UsageError(resumeRefusal(differs));
     if (stored.warning) hooks.onWarning?.(stored.warning);
     resumeFrom = stored.checkpoint;
   }
