@@ -16,14 +16,11 @@
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
 type KernelArgs = Parameters<KernelFunc>[0];
-
-interface DisposingBackend {
-  disposeData(dataId: object): void;
-}
 
 /** Public BackendWasm methods its own JS kernels (Concat, Slice) use. */
 interface HeapBackend {
@@ -80,89 +77,6 @@ function dim(shape: readonly number[], i: number): number {
   const d = shape[i < 0 ? shape.length + i : i];
   if (d === undefined) throw new Error(`wasm-kernels: shape [${shape.join(',')}] has no dim ${i}`);
   return d;
-}
-
-/**
- * Runs wasm kernels directly (bypassing the engine, so nothing is tracked) and
- * frees every intermediate it produced unless it was handed out via `keep`.
- */
-class Scope {
-  private readonly temps: TensorInfo[] = [];
-
-  constructor(readonly backend: object) {}
-
-  run(kernelName: string, inputs: tf.NamedTensorInfoMap | TensorInfo[], attrs: tf.NamedAttrMap): TensorInfo {
-    const config: tf.KernelConfig | undefined = tf.getKernel(kernelName, BACKEND);
-    if (config === undefined) throw new Error(`wasm-kernels: wasm kernel '${kernelName}' is not registered`);
-    return this.track(
-      config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs }),
-    );
-  }
-
-  /** Runs a captured (original) kernelFunc. */
-  call(fn: KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): TensorInfo {
-    return this.track(fn({ inputs, backend: this.backend, attrs }));
-  }
-
-  reshape(x: TensorInfo, shape: number[]): TensorInfo {
-    return this.run('Reshape', { x }, { shape });
-  }
-
-  transpose(x: TensorInfo, perm: number[]): TensorInfo {
-    return this.run('Transpose', { x }, { perm });
-  }
-
-  slice(x: TensorInfo, begin: number[], sizes: number[]): TensorInfo {
-    return this.run('Slice', { x }, { begin, size: sizes });
-  }
-
-  /** x[i:i+1] along axis 0, as a fresh tensor. */
-  take(x: TensorInfo, i: number): TensorInfo {
-    const shape = [1, ...x.shape.slice(1)];
-    const backend = this.backend as Partial<HeapBackend>;
-    if (typeof backend.makeOutput !== 'function' || typeof backend.typedArrayFromHeap !== 'function') {
-      return this.slice(x, [i, ...shape.slice(1).map(() => 0)], shape);
-    }
-    // Not wasm's Slice (copies the whole input through readSync: ~8 ms per
-    // 256² piece of an 8×256² tensor) nor GatherV2 (~3 ms): a heap-to-heap
-    // copy of just the piece, as wasm's own Concat does.
-    const out = backend.makeOutput(shape, x.dtype);
-    this.temps.push(out);
-    const n = size(shape);
-    // Views after makeOutput: a heap growth would detach earlier ones.
-    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(i * n, (i + 1) * n));
-    return out;
-  }
-
-  keep(t: TensorInfo): TensorInfo {
-    const i = this.temps.lastIndexOf(t);
-    if (i >= 0) this.temps.splice(i, 1);
-    return t;
-  }
-
-  dispose(): void {
-    const backend = this.backend as DisposingBackend;
-    for (const t of this.temps) backend.disposeData(t.dataId);
-    this.temps.length = 0;
-  }
-
-  private track(out: TensorInfo | TensorInfo[]): TensorInfo {
-    const outs = Array.isArray(out) ? out : [out];
-    this.temps.push(...outs);
-    const first = outs[0];
-    if (first === undefined || outs.length !== 1)
-      throw new Error('wasm-kernels: expected a single kernel output');
-    return first;
-  }
-}
-
-function withScope(backend: object, body: (s: Scope) => TensorInfo): TensorInfo {
-  const scope = new Scope(backend);
-  try {
-    return scope.keep(body(scope));
-  } finally {
-    scope.dispose();
-  }
 }
 
 // ---------------------------------------------------------------- matMul ---
@@ -233,7 +147,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
       const direct = tA + tB;
       const swapped = fused ? Infinity : (tb ? 0 : K * N) + (ta ? 0 : M * K) + M * N;
       if (!worth(1, Math.min(direct, swapped))) return orig(args);
-      return withScope(args.backend, (s) => {
+      return withKernelScope(BACKEND, args.backend, (s) => {
         if (swapped < direct) {
           const bT = tb ? s.reshape(b, [1, N, K]) : s.transpose(s.reshape(b, [1, K, N]), [0, 2, 1]);
           const aT = ta ? s.reshape(a, [1, K, M]) : s.transpose(s.reshape(a, [1, M, K]), [0, 2, 1]);
@@ -246,7 +160,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
     if (batchB === 1) {
       if (!worth(1, tA + tB)) return orig(args);
       // A shared right operand: fold A's batch into its rows, one XNNPACK call.
-      return withScope(args.backend, (s) => {
+      return withKernelScope(BACKEND, args.backend, (s) => {
         const a3 = s.reshape(plainA(s, batchA), [1, batchA * M, K]);
         return s.reshape(callOrig(s, a3, plainB(s, 1)), outShape);
       });
@@ -257,7 +171,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
       if (!worth(1, tA + batchB * K * N + batchB * M * N)) return orig(args);
       // A shared left operand: lay B's batches side by side along N, so that
       // A·[B0 B1 ...] = [A·B0 A·B1 ...] is a single XNNPACK call.
-      return withScope(args.backend, (s) => {
+      return withKernelScope(BACKEND, args.backend, (s) => {
         const bWide = tb
           ? s.transpose(s.reshape(b, [batchB, N, K]), [2, 0, 1])
           : s.transpose(s.reshape(b, [batchB, K, N]), [1, 0, 2]);
@@ -268,7 +182,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
 
     if (!worth(batch, tA + tB)) return orig(args);
     // Independent batches: one XNNPACK call per matrix.
-    return withScope(args.backend, (s) => {
+    return withKernelScope(BACKEND, args.backend, (s) => {
       const a3 = plainA(s, batchA);
       const b3 = plainB(s, batchB);
       const pieces: TensorInfo[] = [];
@@ -341,7 +255,7 @@ const conv2DBackpropFilter: KernelFunc = mark((args: KernelArgs) => {
   // Trailing padding that makes the dilated correlation produce exactly kh×kw.
   const bottom = kh + (Ho - 1) * sh - H - top;
   const right = kw + (Wo - 1) * sw - W - left;
-  return withScope(args.backend, (s) => {
+  return withKernelScope(BACKEND, args.backend, (s) => {
     let xT = s.transpose(x, [3, 1, 2, 0]);
     if (bottom < 0 || right < 0) {
       // Rows/cols the forward conv never read: drop them instead.
@@ -389,7 +303,7 @@ function makeConv2DBackpropInput(orig: KernelFunc): KernelFunc {
     const padLeft = kw - 1 - info.padInfo.left;
     const padBottom = H + kh - 1 - padTop - rows;
     const padRight = W + kw - 1 - padLeft - cols;
-    return withScope(args.backend, (s) => {
+    return withKernelScope(BACKEND, args.backend, (s) => {
       let z = dy;
       if (sh > 1 || sw > 1) {
         const spread = s.run(
@@ -456,7 +370,7 @@ function makeLeadingReduce(orig: KernelFunc, mean: boolean): KernelFunc {
     const C = size(x.shape.slice(axes.length));
     if (C > REDUCE_MAX_CHANNELS) return orig(args);
     const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
-    return withScope(args.backend, (s) => {
+    return withKernelScope(BACKEND, args.backend, (s) => {
       const pooled = s.run(
         'AvgPool',
         { x: s.reshape(x, [1, M, 1, C]) },

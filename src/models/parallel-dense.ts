@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { denseForward, denseFusible } from '../backend/dense-kernels.js';
 
 /** TF.js exports the initialiser factories but not their class type. */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -71,6 +72,8 @@ export class ParallelDense extends tf.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const kernel = this.kernel!.read();
       const bias = this.bias!.read();
+      // small towers on cpu/wasm: one kernel forward, one backward (dense-kernels.ts)
+      if (denseFusible(x, kernel, this.activation)) return denseForward(x, kernel, bias, this.activation);
       const [T, inDim, U] = [this.towers, kernel.shape[1]!, this.units];
       const batch = x.shape[0];
       let y: tf.Tensor;

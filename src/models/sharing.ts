@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedDense } from './fused-dense.js';
 import { checkDenseInit, denseInitializers, type DenseInit } from './init.js';
 import { SeededDropout } from './seeded-dropout.js';
 
@@ -42,9 +43,12 @@ export function sharedTrunkModel(options: SharedTrunkModelOptions): tf.LayersMod
   let x: tf.SymbolicTensor = input;
   let fanIn = inputDim;
   trunk.forEach((units, i) => {
-    x = tf.layers
-      .dense({ units, activation, name: `trunk_${i}`, ...denseInitializers(init, fanIn, (seed += 2)) })
-      .apply(x) as tf.SymbolicTensor;
+    x = fusedDense({
+      units,
+      activation,
+      name: `trunk_${i}`,
+      ...denseInitializers(init, fanIn, (seed += 2)),
+    }).apply(x) as tf.SymbolicTensor;
     if (dropout > 0)
       x = new SeededDropout({ rate: dropout, seed: (seed += 1), name: `dropout_${i}` }).apply(
         x,
@@ -57,19 +61,17 @@ export function sharedTrunkModel(options: SharedTrunkModelOptions): tf.LayersMod
     let h = x;
     let hIn = fanIn;
     head.forEach((w, j) => {
-      h = tf.layers
-        .dense({
-          units: w,
-          activation,
-          name: `head_${tag}_${j}`,
-          ...denseInitializers(init, hIn, (seed += 2)),
-        })
-        .apply(h) as tf.SymbolicTensor;
+      h = fusedDense({
+        units: w,
+        activation,
+        name: `head_${tag}_${j}`,
+        ...denseInitializers(init, hIn, (seed += 2)),
+      }).apply(h) as tf.SymbolicTensor;
       hIn = w;
     });
-    return tf.layers
-      .dense({ units, name: `output_${tag}`, ...denseInitializers(init, hIn, (seed += 2)) })
-      .apply(h) as tf.SymbolicTensor;
+    return fusedDense({ units, name: `output_${tag}`, ...denseInitializers(init, hIn, (seed += 2)) }).apply(
+      h,
+    ) as tf.SymbolicTensor;
   });
   return tf.model({ inputs: input, outputs: heads, name: options.name ?? 'shared_trunk' });
 }

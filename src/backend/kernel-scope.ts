@@ -1,0 +1,113 @@
+/**
+ * Runs a backend's kernels directly from inside another kernel — no engine, no tape, no tracking — so
+ * that a composite kernel (wasm-kernels.ts, dense-kernels.ts) costs one engine launch however many
+ * backend kernels it calls. Browser-safe: depends on nothing but @tensorflow/tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = tf.TensorInfo;
+
+interface DisposingBackend {
+  disposeData(dataId: object): void;
+}
+
+/** Public BackendWasm methods its own JS kernels (Concat, Slice) use. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Kernel calls on one backend that free every intermediate they produced unless it was handed out via
+ * `keep`. Views (Reshape) share data through the backend's reference counts, so freeing an
+ * intermediate never frees a kept output that views it.
+ */
+export class KernelScope {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(
+    readonly backendName: string,
+    readonly backend: object,
+  ) {}
+
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap | TensorInfo[], attrs: tf.NamedAttrMap): TensorInfo {
+    const config: tf.KernelConfig | undefined = tf.getKernel(kernelName, this.backendName);
+    if (config === undefined)
+      throw new Error(`kernel '${kernelName}' is not registered for the ${this.backendName} backend`);
+    return this.track(
+      config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs }),
+    );
+  }
+
+  /** Runs a captured (original) kernelFunc. */
+  call(fn: tf.KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): TensorInfo {
+    return this.track(fn({ inputs, backend: this.backend, attrs }));
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  slice(x: TensorInfo, begin: number[], sizes: number[]): TensorInfo {
+    return this.run('Slice', { x }, { begin, size: sizes });
+  }
+
+  /** x[i:i+1] along axis 0, as a fresh tensor. */
+  take(x: TensorInfo, i: number): TensorInfo {
+    const shape = [1, ...x.shape.slice(1)];
+    const backend = this.backend as Partial<HeapBackend>;
+    if (typeof backend.makeOutput !== 'function' || typeof backend.typedArrayFromHeap !== 'function') {
+      return this.slice(x, [i, ...shape.slice(1).map(() => 0)], shape);
+    }
+    // Not wasm's Slice (copies the whole input through readSync: ~8 ms per
+    // 256² piece of an 8×256² tensor) nor GatherV2 (~3 ms): a heap-to-heap
+    // copy of just the piece, as wasm's own Concat does.
+    const out = backend.makeOutput(shape, x.dtype);
+    this.temps.push(out);
+    const n = tf.util.sizeFromShape(shape);
+    // Views after makeOutput: a heap growth would detach earlier ones.
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(i * n, (i + 1) * n));
+    return out;
+  }
+
+  keep(t: TensorInfo): TensorInfo {
+    const i = this.temps.lastIndexOf(t);
+    if (i >= 0) this.temps.splice(i, 1);
+    return t;
+  }
+
+  dispose(): void {
+    const backend = this.backend as DisposingBackend;
+    for (const t of this.temps) backend.disposeData(t.dataId);
+    this.temps.length = 0;
+  }
+
+  private track(out: TensorInfo | TensorInfo[]): TensorInfo {
+    const outs = Array.isArray(out) ? out : [out];
+    this.temps.push(...outs);
+    const first = outs[0];
+    if (first === undefined || outs.length !== 1)
+      throw new Error(`${this.backendName} kernel: expected a single output`);
+    return first;
+  }
+}
+
+/** Runs `body` in a fresh scope; its result (one output or several) is kept, everything else freed. */
+export function withKernelScope<R extends TensorInfo | TensorInfo[]>(
+  backendName: string,
+  backend: object,
+  body: (s: KernelScope) => R,
+): R {
+  const scope = new KernelScope(backendName, backend);
+  try {
+    const out = body(scope);
+    for (const t of ([] as TensorInfo[]).concat(out)) scope.keep(t);
+    return out;
+  } finally {
+    scope.dispose();
+  }
+}
