@@ -21,6 +21,11 @@
  * While a tape records the backward pass (higher-order gradients), every view is a real `Reshape`,
  * so the recorded graph stays connected and differentiable.
  *
+ * The tensors a kernel saves for its gradient are views too (`registerLeanGradients` patches the
+ * engine's saveTensorsForBackwardMode): tfjs-core clones each through an `Identity` kernel and records
+ * the clone on the tape, doubling both for small graphs. Only while no outer tape records the backward
+ * pass (gradient depth 1); nested gradients keep the recorded clones that connect them.
+ *
  * SquaredDifference additionally supports broadcasting, which the original gradient does not (it
  * returns the broadcast shape and the engine rejects it).
  *
@@ -313,11 +318,40 @@ function isOurs(config: tf.GradConfig | undefined): boolean {
   return config !== undefined && MARK in config;
 }
 
+interface EngineInternals {
+  state: { gradientDepth: number };
+  backendName: string;
+  backend: { incRef(dataId: object): void };
+  keep<T extends Tensor>(t: T): T;
+  makeTensorFromTensorInfo(info: tf.TensorInfo): Tensor;
+  saveTensorsForBackwardMode: (this: EngineInternals, tensors: Tensor[]) => Tensor[];
+}
+
+/** The engine's saved tensors as views on cpu/wasm at gradient depth 1 (see the module comment). */
+function installSavedTensorViews(): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const current = engine.saveTensorsForBackwardMode;
+  if (MARK in current) return;
+  const clones = current;
+  const views = function (this: EngineInternals, tensors: Tensor[]): Tensor[] {
+    if (this.state.gradientDepth !== 1 || !VIEW_BACKENDS.has(this.backendName))
+      return clones.call(this, tensors);
+    return tensors.map((t) => {
+      this.backend.incRef(t.dataId);
+      return this.keep(this.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
+    });
+  };
+  Object.defineProperty(views, MARK, { value: true });
+  engine.saveTensorsForBackwardMode = views;
+}
+
 /**
- * Replaces the gradients of `LEAN_GRADIENT_KERNELS` with the lean ones, for every backend. Idempotent;
- * call again to re-install after someone registered other gradients for these kernels.
+ * Replaces the gradients of `LEAN_GRADIENT_KERNELS` with the lean ones, for every backend, and makes
+ * the engine's saved tensors views. Idempotent; call again to re-install after someone registered
+ * other gradients for these kernels.
  */
 export function registerLeanGradients(): void {
+  installSavedTensorViews();
   const pending = CONFIGS.filter((c) => !isOurs(tf.getGradient(c.kernelName)));
   if (pending.length === 0) return;
   // tfjs warns about overriding a gradient only with DEBUG on; keep that quiet, too

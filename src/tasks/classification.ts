@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { maskedMean } from './masked-mean.js';
+import { rowMeanLoss, type RowLoss } from './masked-mean.js';
 import type { Task } from './task.js';
 
 export interface ClassificationTaskOptions {
@@ -30,8 +30,7 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
     throw new Error(`task '${name}': numClasses must be an integer ≥ 2, got ${String(options.numClasses)}`);
   }
 
-  /** Per-sample cross-entropy [B] and whether each prediction is right [B]. */
-  const crossEntropyAndHits = (prediction: tf.Tensor, target: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] => {
+  const checkShapes = (prediction: tf.Tensor, target: tf.Tensor): void => {
     const batch = prediction.shape[0];
     if (target.shape[0] !== batch) {
       throw new Error(`task '${name}': ${target.shape[0]} labels for a batch of ${batch} predictions`);
@@ -42,22 +41,50 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
           `task '${name}': softmax logits must be [B, ${numClasses}], got [${prediction.shape.join(', ')}]`,
         );
       }
-      const labels = tf.cast<tf.Tensor1D>(tf.reshape(target, [-1]), 'int32');
-      const picked = tf.sum(tf.mul(tf.oneHot(labels, numClasses), prediction), 1);
-      const ce = tf.sub<tf.Tensor1D>(tf.logSumExp(prediction, 1), picked);
-      const hits = toFloat1D(tf.equal(tf.argMax(prediction, 1), labels));
-      return [ce, hits];
-    }
-    if (prediction.size !== batch) {
+    } else if (prediction.size !== batch) {
       throw new Error(
         `task '${name}': a Bernoulli task has one logit per sample, got [${prediction.shape.join(', ')}]`,
       );
     }
+  };
+
+  /**
+   * Per-sample cross-entropy [B], and what its gradient w.r.t. the logits needs: softmax p − onehot(y)
+   * from [log p, onehot(y)]; Bernoulli σ(z) − y from [z, y].
+   */
+  const crossEntropy = (prediction: tf.Tensor, target: tf.Tensor): RowLoss => {
+    checkShapes(prediction, target);
+    if (likelihood === 'softmax') {
+      const labels = tf.cast<tf.Tensor1D>(tf.reshape(target, [-1]), 'int32');
+      // (wasm's OneHot ignores a float32 dtype and writes zeros: cast instead)
+      const oneHot = tf.cast(tf.oneHot(labels, numClasses), 'float32');
+      const logP = tf.sub(prediction, tf.logSumExp(prediction, 1, true));
+      return { rows: tf.neg(tf.sum(tf.mul(oneHot, logP), 1)) as tf.Tensor1D, saved: [logP, oneHot] };
+    }
     const z = tf.reshape<tf.Rank.R1>(prediction, [-1]);
     const y = tf.cast(tf.reshape(target, [-1]), 'float32');
     // max(z, 0) − z·y + log(1 + e^(−|z|)): stable for large |z|
-    const ce = tf.add<tf.Tensor1D>(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-    const hits = toFloat1D(tf.equal(tf.cast(tf.greater(z, 0), 'float32'), y));
+    const rows = tf.add<tf.Tensor1D>(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+    return { rows, saved: [z, y] };
+  };
+  const crossEntropyGradient = (prediction: tf.Tensor) => (saved: tf.Tensor[]) =>
+    likelihood === 'softmax'
+      ? tf.sub(tf.exp(saved[0]!), saved[1]!)
+      : tf.reshape(tf.sub(tf.sigmoid(saved[0]!), saved[1]!), prediction.shape);
+
+  /** Per-sample cross-entropy [B] and whether each prediction is right [B]. */
+  const crossEntropyAndHits = (prediction: tf.Tensor, target: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] => {
+    const ce = crossEntropy(prediction, target).rows;
+    const labels = tf.reshape(target, [-1]);
+    const hits =
+      likelihood === 'softmax'
+        ? toFloat1D(tf.equal(tf.argMax(prediction, 1), tf.cast(labels, 'int32')))
+        : toFloat1D(
+            tf.equal(
+              tf.cast(tf.greater(tf.reshape(prediction, [-1]), 0), 'float32'),
+              tf.cast(labels, 'float32'),
+            ),
+          );
     return [ce, hits];
   };
 
@@ -67,9 +94,11 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
     kind: 'classification' as const,
     numClasses,
     sampleLoss: (prediction: tf.Tensor, target: tf.Tensor) =>
-      tf.tidy(() => crossEntropyAndHits(prediction, target)[0]),
+      tf.tidy(() => crossEntropy(prediction, target).rows),
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
-      tf.tidy(() => maskedMean(crossEntropyAndHits(prediction, target)[0], mask)),
+      tf.tidy(() =>
+        rowMeanLoss(prediction, mask, (f) => crossEntropy(f, target), crossEntropyGradient(prediction)),
+      ),
     metricSumNames: SUM_NAMES,
     metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>
       tf.tidy(() => {

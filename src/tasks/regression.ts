@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { maskedMean, perSample } from './masked-mean.js';
+import { jsKernelsUsable, registerJsKernel, runJsKernel } from '../backend/js-kernels.js';
+import { perSample, rowMeanLoss } from './masked-mean.js';
 import type { Task } from './task.js';
 
 export interface RegressionTaskOptions {
@@ -19,10 +20,53 @@ function checkShapes(name: string, prediction: tf.Tensor, target: tf.Tensor): vo
   }
 }
 
+const MEAN_ERROR_KERNEL = 'TfjsMtlMeanError';
+const MEAN_ERROR_GRAD_KERNEL = 'TfjsMtlMeanErrorGrad';
+/** Up to this many predictions, the unmasked loss runs as JS kernels on cpu/wasm (js-kernels.ts). */
+const SMALL = 4096;
+
+/**
+ * mean (y − f)² or mean |y − f| over f's n values, and its gradient −2(y − f)/n·dy or −sign(y − f)/n·dy
+ * w.r.t. f, as JS kernels (inputs f, y; y has f's size, read in the same order).
+ */
+function registerMeanErrorKernels(): void {
+  registerJsKernel(MEAN_ERROR_KERNEL, ([f, y], attrs) => {
+    const gaussian = attrs['likelihood'] === 'gaussian';
+    let sum = 0;
+    for (let i = 0; i < f!.length; i++) {
+      const r = y![i]! - f![i]!;
+      sum += gaussian ? r * r : Math.abs(r);
+    }
+    return [{ shape: [], values: [sum / f!.length] }];
+  });
+  registerJsKernel(MEAN_ERROR_GRAD_KERNEL, ([dy, f, y], attrs) => {
+    const gaussian = attrs['likelihood'] === 'gaussian';
+    const n = f!.length;
+    const scale = (gaussian ? -2 : -1) * (dy![0]! / n);
+    const df = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = y![i]! - f![i]!;
+      df[i] = scale * (gaussian ? r : Math.sign(r));
+    }
+    return [{ shape: [n], values: df }];
+  });
+  if (!tf.getGradient(MEAN_ERROR_KERNEL)) {
+    tf.registerGradient({
+      kernelName: MEAN_ERROR_KERNEL,
+      saveAllInputs: true,
+      gradFunc: (dy, [f, y], attrs) => {
+        const [df] = runJsKernel(MEAN_ERROR_GRAD_KERNEL, [dy as tf.Tensor, f!, y!], attrs);
+        return { 0: () => tf.reshape(df!, f!.shape), 1: () => tf.neg(tf.reshape(df!, y!.shape)) };
+      },
+    });
+  }
+}
+
 /** A regression task: Gaussian likelihood ↔ mean squared error, Laplace ↔ mean absolute error. */
 export function regressionTask(options: RegressionTaskOptions): Task {
   const { name } = options;
   const likelihood = options.likelihood ?? 'gaussian';
+  registerMeanErrorKernels();
   if (likelihood !== 'gaussian' && likelihood !== 'laplace') {
     throw new Error(
       `task '${name}': a regression likelihood is 'gaussian' or 'laplace', got '${String(likelihood)}'`,
@@ -40,8 +84,15 @@ export function regressionTask(options: RegressionTaskOptions): Task {
    * Unmasked mean loss with a hand-written gradient (d/df of mean (y − f)² is −2(y − f)/n; of
    * mean |y − f|, −sign(y − f)/n): 2 backward kernels instead of ~8 through autodiff.
    */
-  const meanLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Scalar =>
-    tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const meanLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Scalar => {
+    if (prediction.size <= SMALL && jsKernelsUsable() && prediction.dtype === 'float32') {
+      checkShapes(name, prediction, target);
+      const y = target.dtype === 'float32' ? target : tf.cast(target, 'float32');
+      return runJsKernel(MEAN_ERROR_KERNEL, [prediction, y], {
+        likelihood,
+      })[0] as tf.Scalar;
+    }
+    return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [f, save] = args as [tf.Tensor, tf.GradSaveFunc];
       const r = residual(f, target);
       save([r]);
@@ -53,6 +104,7 @@ export function regressionTask(options: RegressionTaskOptions): Task {
             : tf.mul(tf.sign(rs!), tf.mul(dy, -1 / rs!.size)),
       };
     })(prediction);
+  };
   const sampleLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Tensor1D =>
     tf.tidy(() => {
       return perSample(elementwise(residual(prediction, target)));
@@ -65,7 +117,21 @@ export function regressionTask(options: RegressionTaskOptions): Task {
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
       tf.tidy(() =>
         // unmasked: one mean over all elements equals the mean of the per-sample means (fewer kernels)
-        mask === undefined ? meanLoss(prediction, target) : maskedMean(sampleLoss(prediction, target), mask),
+        mask === undefined
+          ? meanLoss(prediction, target)
+          : rowMeanLoss(
+              prediction,
+              mask,
+              (f) => {
+                const r = residual(f, target);
+                return { rows: perSample(elementwise(r)), saved: [r] };
+              },
+              // d/df of the row mean of (y − f)² is −2(y − f)/k; of |y − f|, −sign(y − f)/k (r has f's shape)
+              ([r]) => {
+                const k = r!.size / r!.shape[0];
+                return likelihood === 'gaussian' ? tf.mul(r!, -2 / k) : tf.mul(tf.sign(r!), -1 / k);
+              },
+            ),
       ),
     metricSumNames: SUM_NAMES,
     metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>

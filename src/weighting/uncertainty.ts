@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { jsKernelsUsable, registerJsKernel, runJsKernel } from '../backend/js-kernels.js';
 import { LIKELIHOODS, type Likelihood, type TaskSpec } from '../tasks/task.js';
 import {
   checkLossCount,
@@ -67,6 +68,61 @@ function coefficients(form: UncertaintyForm, likelihood: Likelihood): Coefficien
   }
 }
 
+const COMBINE_KERNEL = 'TfjsMtlUncertaintyCombine';
+const COMBINE_GRAD_KERNEL = 'TfjsMtlUncertaintyCombineGrad';
+
+/** log(1 + e^s) without overflow. */
+function softplus(s: number): number {
+  return s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s));
+}
+
+/**
+ * `combineTerms` as JS kernels on cpu/wasm: inputs L_1 … L_T, s_1 … s_T (scalars), attributes the
+ * coefficients and the regulariser; the gradient kernel gives ∂/∂L_t = c_t·e^(−s_t)·dy and
+ * ∂/∂s_t = (reg′(s_t) − c_t·e^(−s_t)·L_t)·dy.
+ */
+function registerCombineKernels(): void {
+  type Attrs = { dataCoeffs: number[]; regCoeffs: number[]; regularizer: string };
+  registerJsKernel(COMBINE_KERNEL, (xs, attrs) => {
+    const { dataCoeffs, regCoeffs, regularizer } = attrs as unknown as Attrs;
+    const T = xs.length / 2;
+    let total = 0;
+    for (let t = 0; t < T; t++) {
+      const L = xs[t]![0]!;
+      const s = xs[T + t]![0]!;
+      total +=
+        dataCoeffs[t]! * Math.exp(-s) * L + (regularizer === 'log1p' ? softplus(s) : regCoeffs[t]! * s);
+    }
+    return [{ shape: [], values: [total] }];
+  });
+  registerJsKernel(COMBINE_GRAD_KERNEL, (xs, attrs) => {
+    const { dataCoeffs, regCoeffs, regularizer } = attrs as unknown as Attrs;
+    const dy = xs[0]![0]!;
+    const T = (xs.length - 1) / 2;
+    const dL: number[] = [];
+    const dS: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const L = xs[1 + t]![0]!;
+      const s = xs[1 + T + t]![0]!;
+      const cP = dataCoeffs[t]! * Math.exp(-s);
+      const dReg = regularizer === 'log1p' ? 1 / (1 + Math.exp(-s)) : regCoeffs[t]!;
+      dL.push(cP * dy);
+      dS.push((dReg - cP * L) * dy);
+    }
+    return [...dL, ...dS].map((v) => ({ shape: [], values: [v] }));
+  });
+  if (!tf.getGradient(COMBINE_KERNEL)) {
+    tf.registerGradient({
+      kernelName: COMBINE_KERNEL,
+      saveAllInputs: true,
+      gradFunc: (dy, saved, attrs) => {
+        const grads = runJsKernel(COMBINE_GRAD_KERNEL, [dy as tf.Tensor, ...saved], attrs);
+        return Object.fromEntries(grads.map((g, i) => [String(i), () => g]));
+      },
+    });
+  }
+}
+
 /** The likelihood's standard deviation for a log-variance s, in the loss's units. */
 function sigmaOf(likelihood: Likelihood, s: number): number {
   // Laplace: s = log b and its standard deviation is √2·b
@@ -118,6 +174,7 @@ export function uncertaintyWeighting(
     throw new Error(`uncertainty weighting: learningRate must be a positive number, got ${lr}`);
   }
   const trainable = options.trainable ?? true;
+  registerCombineKernels();
   const coeffs = tasks.map((t) => coefficients(form, t.likelihood));
   const variables = initial.map((s) => {
     const start = clamp ? Math.min(Math.max(s, clamp[0]), clamp[1]) : s;
@@ -152,7 +209,12 @@ export function uncertaintyWeighting(
       },
     };
   }) as unknown as (...inputs: tf.Tensor[]) => tf.Scalar;
-  const combineAll = (losses: readonly tf.Scalar[]): tf.Scalar => combineTerms(...losses, ...variables);
+  const attrs = { dataCoeffs, regCoeffs, regularizer };
+  const combineAll = (losses: readonly tf.Scalar[]): tf.Scalar =>
+    // cpu/wasm: the same sum and gradient as one JS kernel each (the values are 2T scalars)
+    jsKernelsUsable()
+      ? (runJsKernel(COMBINE_KERNEL, [...losses, ...variables], attrs)[0] as tf.Scalar)
+      : combineTerms(...losses, ...variables);
 
   return {
     name: 'uncertainty',
