@@ -110,8 +110,9 @@ function activationGradient(
 }
 
 /**
- * a [1, rows, K] · b [1, K, N] + bias, relu fused when asked. wasm's fused kernel reads the bias's rank
- * from its stored data, not from a reshaped view: only a rank-1 bias (a plain layer's) is fused.
+ * a [1, rows, K] · b [1, K, N] + bias [N] (any shape of N values), relu fused when asked: one XNNPACK
+ * call on wasm. wasm's fused kernel reads the bias's rank from its stored data, not from a reshaped
+ * view, so a bias of another rank is copied into a rank-1 tensor first.
  */
 function matMulBias(
   s: KernelScope,
@@ -120,13 +121,14 @@ function matMulBias(
   bias: TensorInfo,
   relu: boolean,
 ): TensorInfo {
-  const activation = relu ? 'relu' : 'linear';
-  if (bias.shape.length === 1)
-    return s.run('_FusedMatMul', { a, b, bias }, { transposeA: false, transposeB: false, activation });
   const n = b.shape[2]!;
-  const z = s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
-  const biased = s.run('Add', { a: z, b: s.reshape(bias, [n]) }, {});
-  return relu ? s.run('Relu', { x: biased }, {}) : biased;
+  const flat =
+    bias.shape.length === 1 ? bias : s.make([n], (values) => values.set(s.values(bias).subarray(0, n)));
+  return s.run(
+    '_FusedMatMul',
+    { a, b, bias: flat },
+    { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear' },
+  );
 }
 
 /** The towers' kernel [T, K, U] laid side by side as [1, K, T·U]. */
@@ -147,7 +149,13 @@ function forward(
   const { rows, T, K, U } = g;
   const relu = activation === 'relu';
   let z: TensorInfo;
-  if (g.sharedX) {
+  if (g.sharedX && K === 1) {
+    // one input feature: an outer product, a broadcast multiply and add are cheaper than XNNPACK's set-up
+    const N = T * U;
+    const outer = s.run('Multiply', { a: s.reshape(x, [rows, 1]), b: s.reshape(w, [1, N]) }, {});
+    z = s.run('Add', { a: outer, b: s.reshape(b, [N]) }, {});
+    if (relu) z = s.run('Relu', { x: z }, {});
+  } else if (g.sharedX) {
     // every tower reads the same row: one product with the kernels side by side
     const wide = w.shape.length === 2 ? s.reshape(w, [1, K, U]) : sideBySide(s, w, g);
     z = matMulBias(s, s.reshape(x, [1, rows, K]), wide, b, relu);

@@ -17,6 +17,12 @@ interface HeapBackend {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
+/** The cpu backend's data store and tensor maker. */
+interface CpuBackend {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo;
+}
+
 /**
  * Kernel calls on one backend that free every intermediate they produced unless it was handed out via
  * `keep`. Views (Reshape) share data through the backend's reference counts, so freeing an
@@ -72,6 +78,39 @@ export class KernelScope {
     // Views after makeOutput: a heap growth would detach earlier ones.
     backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(i * n, (i + 1) * n));
     return out;
+  }
+
+  /**
+   * The float32 values of `t`, read in place: on wasm a view of the heap, valid only until the next
+   * allocation (a malloc may grow the heap); on cpu its array.
+   */
+  values(t: TensorInfo): Float32Array {
+    if (t.dtype !== 'float32')
+      throw new Error(`${this.backendName} kernel: expected float32, got ${t.dtype}`);
+    const heap = this.backend as Partial<HeapBackend>;
+    if (typeof heap.typedArrayFromHeap === 'function') return heap.typedArrayFromHeap(t) as Float32Array;
+    const values = (this.backend as CpuBackend).data.get(t.dataId).values;
+    // (not instanceof: typed arrays made in another realm, e.g. a test's VM context, fail it)
+    if (!ArrayBuffer.isView(values))
+      throw new Error(`${this.backendName} kernel: the data of a float32 tensor is not in memory`);
+    return values as Float32Array;
+  }
+
+  /** A new float32 tensor of `shape`, zeros, then filled in place by `fill`. */
+  make(shape: number[], fill: (values: Float32Array) => void): TensorInfo {
+    const heap = this.backend as Partial<HeapBackend>;
+    // (the cpu backend has a makeOutput too, with another signature: tell wasm by its heap)
+    if (typeof heap.typedArrayFromHeap === 'function' && typeof heap.makeOutput === 'function') {
+      const out = heap.makeOutput(shape, 'float32');
+      this.temps.push(out);
+      const values = this.values(out);
+      values.fill(0);
+      fill(values);
+      return out;
+    }
+    const values = new Float32Array(tf.util.sizeFromShape(shape));
+    fill(values);
+    return this.track((this.backend as CpuBackend).makeTensorInfo(shape, 'float32', values));
   }
 
   keep(t: TensorInfo): TensorInfo {

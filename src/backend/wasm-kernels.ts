@@ -345,7 +345,7 @@ function makeConv2DBackpropInput(orig: KernelFunc): KernelFunc {
 
 // ------------------------------------------------------------ sum / mean ---
 
-// Below this many elements the plain kernel's lower overhead wins.
+// Below this many elements a JS loop beats both XNNPACK's operator set-up and wasm's transpose + sum.
 const REDUCE_MIN_ELEMENTS = 2048;
 // XNNPACK's multipass average pooling keeps a per-channel buffer on wasm's small stack: with 16384
 // channels it wrote out of bounds (8192 still worked). Wider reductions take the plain kernel.
@@ -361,15 +361,25 @@ function makeLeadingReduce(orig: KernelFunc, mean: boolean): KernelFunc {
   return mark((args: KernelArgs) => {
     const x = args.inputs['x']!;
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-    if (x.dtype !== 'float32' || size(x.shape) < REDUCE_MIN_ELEMENTS) return orig(args);
+    if (x.dtype !== 'float32') return orig(args);
     const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
     if (axes.length === 0 || !axes.every((a, i) => a === i)) return orig(args);
     const backend = args.backend as Partial<HeapBackend>;
     if (typeof backend.typedArrayFromHeap !== 'function') return orig(args);
     const M = size(x.shape.slice(0, axes.length));
     const C = size(x.shape.slice(axes.length));
-    if (C > REDUCE_MAX_CHANNELS) return orig(args);
     const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+    if (size(x.shape) < REDUCE_MIN_ELEMENTS) {
+      // a bias gradient of a small layer: a loop beats the transpose wasm's kernel starts with
+      return withKernelScope(BACKEND, args.backend, (s) =>
+        s.make(outShape, (out) => {
+          const xv = s.values(x);
+          for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) out[c] = out[c]! + xv[m * C + c]!;
+          if (mean) for (let c = 0; c < C; c++) out[c] = out[c]! / M;
+        }),
+      );
+    }
+    if (C > REDUCE_MAX_CHANNELS) return orig(args);
     return withKernelScope(BACKEND, args.backend, (s) => {
       const pooled = s.run(
         'AvgPool',

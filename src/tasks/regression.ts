@@ -27,7 +27,8 @@ const SMALL = 4096;
 
 /**
  * mean (y − f)² or mean |y − f| over f's n values, and its gradient −2(y − f)/n·dy or −sign(y − f)/n·dy
- * w.r.t. f, as JS kernels (inputs f, y; y has f's size, read in the same order).
+ * w.r.t. f (in the shape given as the attribute `shape`), as JS kernels (inputs f, y; y has f's size, read
+ * in the same order).
  */
 function registerMeanErrorKernels(): void {
   registerJsKernel(MEAN_ERROR_KERNEL, ([f, y], attrs) => {
@@ -48,15 +49,19 @@ function registerMeanErrorKernels(): void {
       const r = y![i]! - f![i]!;
       df[i] = scale * (gaussian ? r : Math.sign(r));
     }
-    return [{ shape: [n], values: df }];
+    return [{ shape: attrs['shape'] as number[], values: df }];
   });
   if (!tf.getGradient(MEAN_ERROR_KERNEL)) {
     tf.registerGradient({
       kernelName: MEAN_ERROR_KERNEL,
       saveAllInputs: true,
       gradFunc: (dy, [f, y], attrs) => {
-        const [df] = runJsKernel(MEAN_ERROR_GRAD_KERNEL, [dy as tf.Tensor, f!, y!], attrs);
-        return { 0: () => tf.reshape(df!, f!.shape), 1: () => tf.neg(tf.reshape(df!, y!.shape)) };
+        // the gradient comes out in f's shape: no reshape kernel after it
+        const [df] = runJsKernel(MEAN_ERROR_GRAD_KERNEL, [dy as tf.Tensor, f!, y!], {
+          ...attrs,
+          shape: f!.shape,
+        });
+        return { 0: () => df!, 1: () => tf.neg(tf.reshape(df!, y!.shape)) };
       },
     });
   }
