@@ -7,19 +7,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Float32 views of the inputs (in order) and the attributes; returns each output's shape and values. */
+/** The inputs' values (in order; float32, int32 or bool) and the attributes; returns each float32 output. */
 export type JsKernelCompute = (
-  inputs: Float32Array[],
+  inputs: ArrayLike<number>[],
   attrs: tf.NamedAttrMap,
 ) => { shape: number[]; values: ArrayLike<number> }[];
 
 interface HeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 interface CpuBackend {
-  data: { get(dataId: object): { values: Float32Array } };
+  data: { get(dataId: object): { values: Float32Array | Int32Array | Uint8Array } };
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
 }
 
@@ -31,7 +31,8 @@ function ordered(inputs: tf.NamedTensorInfoMap, kernelName: string): tf.TensorIn
   // the engine may pass the array itself or an object keyed '0', '1', … (ascending as integer keys)
   const list = Object.values(inputs) as tf.TensorInfo[];
   list.forEach((t, i) => {
-    if (t.dtype !== 'float32') throw new Error(`${kernelName}: input ${i} must be float32, got ${t.dtype}`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool')
+      throw new Error(`${kernelName}: input ${i} must be numeric, got ${t.dtype}`);
   });
   return list;
 }
@@ -46,7 +47,7 @@ function wasmKernel(kernelName: string, compute: JsKernelCompute): tf.KernelFunc
       attrs ?? {},
     );
     const outs = results.map((r) => heap.makeOutput(r.shape, 'float32'));
-    outs.forEach((o, i) => heap.typedArrayFromHeap(o).set(results[i]!.values));
+    outs.forEach((o, i) => (heap.typedArrayFromHeap(o) as Float32Array).set(results[i]!.values));
     return outs;
   };
 }

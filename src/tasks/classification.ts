@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { rowMeanLoss, type RowLoss } from './masked-mean.js';
+import { smallMetricSums, smallRowLoss } from './row-kernels.js';
 import type { Task } from './task.js';
 
 export interface ClassificationTaskOptions {
@@ -96,12 +97,20 @@ export function classificationTask(options: ClassificationTaskOptions): Task {
     sampleLoss: (prediction: tf.Tensor, target: tf.Tensor) =>
       tf.tidy(() => crossEntropy(prediction, target).rows),
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
-      tf.tidy(() =>
-        rowMeanLoss(prediction, mask, (f) => crossEntropy(f, target), crossEntropyGradient(prediction)),
-      ),
+      tf.tidy(() => {
+        checkShapes(prediction, target);
+        // small batches on cpu/wasm: one JS kernel (row-kernels.ts)
+        return (
+          smallRowLoss(likelihood, prediction, target, mask) ??
+          rowMeanLoss(prediction, mask, (f) => crossEntropy(f, target), crossEntropyGradient(prediction))
+        );
+      }),
     metricSumNames: SUM_NAMES,
     metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>
       tf.tidy(() => {
+        checkShapes(prediction, target);
+        const small = smallMetricSums(likelihood, prediction, target, mask);
+        if (small !== undefined) return small;
         const [ce, hits] = crossEntropyAndHits(prediction, target);
         const m = mask === undefined ? tf.onesLike(ce) : tf.reshape(tf.cast(mask, 'float32'), [-1]);
         return tf.stack([tf.sum(m), tf.sum(tf.mul(hits, m)), tf.sum(tf.mul(ce, m))]) as tf.Tensor1D;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { jsKernelsUsable, registerJsKernel, runJsKernel } from '../backend/js-kernels.js';
 import { perSample, rowMeanLoss } from './masked-mean.js';
+import { smallMetricSums, smallRowLoss } from './row-kernels.js';
 import type { Task } from './task.js';
 
 export interface RegressionTaskOptions {
@@ -20,58 +20,10 @@ function checkShapes(name: string, prediction: tf.Tensor, target: tf.Tensor): vo
   }
 }
 
-const MEAN_ERROR_KERNEL = 'TfjsMtlMeanError';
-const MEAN_ERROR_GRAD_KERNEL = 'TfjsMtlMeanErrorGrad';
-/** Up to this many predictions, the unmasked loss runs as JS kernels on cpu/wasm (js-kernels.ts). */
-const SMALL = 4096;
-
-/**
- * mean (y − f)² or mean |y − f| over f's n values, and its gradient −2(y − f)/n·dy or −sign(y − f)/n·dy
- * w.r.t. f (in the shape given as the attribute `shape`), as JS kernels (inputs f, y; y has f's size, read
- * in the same order).
- */
-function registerMeanErrorKernels(): void {
-  registerJsKernel(MEAN_ERROR_KERNEL, ([f, y], attrs) => {
-    const gaussian = attrs['likelihood'] === 'gaussian';
-    let sum = 0;
-    for (let i = 0; i < f!.length; i++) {
-      const r = y![i]! - f![i]!;
-      sum += gaussian ? r * r : Math.abs(r);
-    }
-    return [{ shape: [], values: [sum / f!.length] }];
-  });
-  registerJsKernel(MEAN_ERROR_GRAD_KERNEL, ([dy, f, y], attrs) => {
-    const gaussian = attrs['likelihood'] === 'gaussian';
-    const n = f!.length;
-    const scale = (gaussian ? -2 : -1) * (dy![0]! / n);
-    const df = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const r = y![i]! - f![i]!;
-      df[i] = scale * (gaussian ? r : Math.sign(r));
-    }
-    return [{ shape: attrs['shape'] as number[], values: df }];
-  });
-  if (!tf.getGradient(MEAN_ERROR_KERNEL)) {
-    tf.registerGradient({
-      kernelName: MEAN_ERROR_KERNEL,
-      saveAllInputs: true,
-      gradFunc: (dy, [f, y], attrs) => {
-        // the gradient comes out in f's shape: no reshape kernel after it
-        const [df] = runJsKernel(MEAN_ERROR_GRAD_KERNEL, [dy as tf.Tensor, f!, y!], {
-          ...attrs,
-          shape: f!.shape,
-        });
-        return { 0: () => df!, 1: () => tf.neg(tf.reshape(df!, y!.shape)) };
-      },
-    });
-  }
-}
-
 /** A regression task: Gaussian likelihood ↔ mean squared error, Laplace ↔ mean absolute error. */
 export function regressionTask(options: RegressionTaskOptions): Task {
   const { name } = options;
   const likelihood = options.likelihood ?? 'gaussian';
-  registerMeanErrorKernels();
   if (likelihood !== 'gaussian' && likelihood !== 'laplace') {
     throw new Error(
       `task '${name}': a regression likelihood is 'gaussian' or 'laplace', got '${String(likelihood)}'`,
@@ -90,13 +42,6 @@ export function regressionTask(options: RegressionTaskOptions): Task {
    * mean |y − f|, −sign(y − f)/n): 2 backward kernels instead of ~8 through autodiff.
    */
   const meanLoss = (prediction: tf.Tensor, target: tf.Tensor): tf.Scalar => {
-    if (prediction.size <= SMALL && jsKernelsUsable() && prediction.dtype === 'float32') {
-      checkShapes(name, prediction, target);
-      const y = target.dtype === 'float32' ? target : tf.cast(target, 'float32');
-      return runJsKernel(MEAN_ERROR_KERNEL, [prediction, y], {
-        likelihood,
-      })[0] as tf.Scalar;
-    }
     return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [f, save] = args as [tf.Tensor, tf.GradSaveFunc];
       const r = residual(f, target);
@@ -120,9 +65,13 @@ export function regressionTask(options: RegressionTaskOptions): Task {
     kind: 'regression' as const,
     sampleLoss,
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) =>
-      tf.tidy(() =>
+      tf.tidy(() => {
+        checkShapes(name, prediction, target);
+        // small batches on cpu/wasm: one JS kernel (row-kernels.ts)
+        const small = smallRowLoss(likelihood, prediction, target, mask);
+        if (small !== undefined) return small;
         // unmasked: one mean over all elements equals the mean of the per-sample means (fewer kernels)
-        mask === undefined
+        return mask === undefined
           ? meanLoss(prediction, target)
           : rowMeanLoss(
               prediction,
@@ -136,11 +85,14 @@ export function regressionTask(options: RegressionTaskOptions): Task {
                 const k = r!.size / r!.shape[0];
                 return likelihood === 'gaussian' ? tf.mul(r!, -2 / k) : tf.mul(tf.sign(r!), -1 / k);
               },
-            ),
-      ),
+            );
+      }),
     metricSumNames: SUM_NAMES,
     metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>
       tf.tidy(() => {
+        checkShapes(name, prediction, target);
+        const small = smallMetricSums(likelihood, prediction, target, mask);
+        if (small !== undefined) return small;
         const r = residual(prediction, target);
         const se = perSample(tf.square(r));
         const ae = perSample(tf.abs(r));
