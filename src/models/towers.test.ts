@@ -28,10 +28,10 @@ describe('towersModel', () => {
       // a training step's gradients reach every tower
       const { grads } = tf.variableGrads(() => {
         const outs = model.apply(x, { training: true }) as tf.Tensor[];
-        return tf.addN(outs.map((o) => tf.sum(o)));
+        return tf.addN(outs.map((o) => tf.sum(o))) as tf.Scalar;
       });
       expect(unpacks).toBe(3);
-      const kernel = grads[model.getLayer('towers_output').getWeights()[0]!.name]!;
+      const kernel = grads[(model.getLayer('towers_output').getWeights()[0] as tf.Variable).name]!;
       const perTower = tf.sum(tf.abs(kernel), [1, 2]).dataSync();
       perTower.forEach((v) => expect(v).toBeGreaterThan(0));
       tf.dispose(Object.values(grads));
