@@ -6,9 +6,11 @@
  * are counted, whatever its size. tfjs-core runs a dense layer as reshapes around a fused matMul, and
  * its gradient as ~8 more kernels; the towers of ParallelDense cost more. Here a dense layer — plain
  * (`[K, U]` kernel) or T towers side by side (`[T, K, U]`, see ParallelDense) — is one engine kernel
- * forward (`TfjsMtlDense`: act(x·W + b)) and one backward (`TfjsMtlDenseGrad`: dx, dW and db at once).
- * Each calls the backend's own kernels directly (kernel-scope.ts): XNNPACK's matMul on wasm, the same
- * arithmetic as the op path, without the engine's per-op bookkeeping.
+ * forward (`TfjsMtlDense`: act(x·W + b)) and one backward for the weights (`TfjsMtlDenseGrad`: dW, db
+ * and the pre-activation gradient dz), plus `TfjsMtlDenseInputGrad` (dx from dz) only when the engine asks
+ * for the input's gradient — never for a first layer. Each calls the backend's own kernels directly
+ * (kernel-scope.ts): XNNPACK's matMul on wasm, the same arithmetic as the op path, without the engine's
+ * per-op bookkeeping.
  *
  * `denseFusible` says when to use them: float32, an activation they compute, cpu or wasm, and no tape
  * recording the backward pass (higher-order gradients: the backward kernel has no gradient of its own).
