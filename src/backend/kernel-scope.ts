@@ -80,28 +80,38 @@ export class KernelScope {
     return out;
   }
 
+  /** Whether the backend's data lives in one growable heap (wasm), where views go stale on allocation. */
+  get onHeap(): boolean {
+    return typeof (this.backend as Partial<HeapBackend>).typedArrayFromHeap === 'function';
+  }
+
   /**
-   * The float32 values of `t`, read in place: on wasm a view of the heap, valid only until the next
-   * allocation (a malloc may grow the heap); on cpu its array.
+   * The values of a numeric tensor (float32, int32 or bool), read in place: on wasm a view of the heap,
+   * valid only until the next allocation (a malloc may grow the heap); on cpu its array.
    */
-  values(t: TensorInfo): Float32Array {
-    if (t.dtype !== 'float32')
-      throw new Error(`${this.backendName} kernel: expected float32, got ${t.dtype}`);
-    const heap = this.backend as Partial<HeapBackend>;
-    if (typeof heap.typedArrayFromHeap === 'function') return heap.typedArrayFromHeap(t) as Float32Array;
+  data(t: TensorInfo): Float32Array | Int32Array | Uint8Array {
+    if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool')
+      throw new Error(`${this.backendName} kernel: expected a numeric tensor, got ${t.dtype}`);
+    if (this.onHeap) return (this.backend as HeapBackend).typedArrayFromHeap(t);
     const values = (this.backend as CpuBackend).data.get(t.dataId).values;
     // (not instanceof: typed arrays made in another realm, e.g. a test's VM context, fail it)
     if (!ArrayBuffer.isView(values))
-      throw new Error(`${this.backendName} kernel: the data of a float32 tensor is not in memory`);
-    return values as Float32Array;
+      throw new Error(`${this.backendName} kernel: the data of a ${t.dtype} tensor is not in memory`);
+    return values as Float32Array | Int32Array | Uint8Array;
+  }
+
+  /** `data` of a float32 tensor. */
+  values(t: TensorInfo): Float32Array {
+    if (t.dtype !== 'float32')
+      throw new Error(`${this.backendName} kernel: expected float32, got ${t.dtype}`);
+    return this.data(t) as Float32Array;
   }
 
   /** A new float32 tensor of `shape`, zeros, then filled in place by `fill`. */
   make(shape: number[], fill: (values: Float32Array) => void): TensorInfo {
-    const heap = this.backend as Partial<HeapBackend>;
     // (the cpu backend has a makeOutput too, with another signature: tell wasm by its heap)
-    if (typeof heap.typedArrayFromHeap === 'function' && typeof heap.makeOutput === 'function') {
-      const out = heap.makeOutput(shape, 'float32');
+    if (this.onHeap) {
+      const out = (this.backend as HeapBackend).makeOutput(shape, 'float32');
       this.temps.push(out);
       const values = this.values(out);
       values.fill(0);
