@@ -4,13 +4,18 @@ import * as tf from '@tensorflow/tfjs';
 export function maskedMean(values: tf.Tensor1D, mask?: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     if (mask === undefined) return tf.mean(values);
-    const m = tf.reshape(tf.cast(mask, 'float32'), [-1]);
-    if (m.shape[0] !== values.shape[0]) {
-      throw new Error(`mask has ${m.shape[0]} entries but the batch has ${values.shape[0]} samples`);
-    }
+    const m = maskVector(mask, values.shape[0]);
     // max(count, 1): an all-missing batch contributes 0 rather than NaN
     return tf.div(tf.sum(tf.mul(values, m)), tf.maximum(tf.sum(m), 1));
   });
+}
+
+/** The mask as float32 [B], checked against the batch's B samples. */
+function maskVector(mask: tf.Tensor, batch: number): tf.Tensor1D {
+  const m = tf.reshape<tf.Rank.R1>(tf.cast(mask, 'float32'), [-1]);
+  if (m.shape[0] !== batch)
+    throw new Error(`mask has ${m.shape[0]} entries but the batch has ${batch} samples`);
+  return m;
 }
 
 /** Per-sample values [B] of an elementwise loss [B, ...]: the mean over the non-batch axes. */
@@ -50,10 +55,7 @@ export function rowMeanLoss(
     if (mask === undefined) {
       value = tf.mean(rows);
     } else {
-      const m = tf.reshape(tf.cast(mask, 'float32'), [-1]);
-      if (m.shape[0] !== batch) {
-        throw new Error(`mask has ${m.shape[0]} entries but the batch has ${batch} samples`);
-      }
+      const m = maskVector(mask, batch);
       // max(count, 1): an all-missing batch contributes 0 rather than NaN
       const w = tf.div(m, tf.maximum(tf.sum(m), 1));
       value = tf.sum(tf.mul(rows, w));

@@ -172,13 +172,17 @@ function register(): void {
   }
 }
 
-/** Inputs for the kernels, or undefined where they do not apply (backend, tape, size, dtype). */
-function kernelInputs(
+/**
+ * Runs one of the kernels on [prediction, target, mask?], or returns undefined where they do not apply:
+ * another backend, a recording outer tape, a big batch, a non-float prediction or other sizes.
+ */
+function runRowKernel(
+  kernelName: string,
   kind: Likelihood,
   prediction: tf.Tensor,
   target: tf.Tensor,
   mask: tf.Tensor | undefined,
-): tf.Tensor[] | undefined {
+): tf.Tensor | undefined {
   if (prediction.dtype !== 'float32' || prediction.size > ROW_KERNEL_MAX_VALUES || prediction.rank === 0)
     return undefined;
   if (!jsKernelsUsable()) return undefined;
@@ -186,13 +190,14 @@ function kernelInputs(
   const expected = kind === 'softmax' ? rows : prediction.size;
   if (target.size !== expected || (mask !== undefined && mask.size !== rows)) return undefined;
   register();
-  return mask === undefined ? [prediction, target] : [prediction, target, mask];
+  const inputs = mask === undefined ? [prediction, target] : [prediction, target, mask];
+  return runJsKernel(kernelName, inputs, { kind, rows })[0];
 }
 
 /**
  * The task's loss (the labelled rows' mean of the row loss) as one JS kernel with a one-kernel
- * gradient, or undefined where the op path must run (another backend, a recording outer tape, a big
- * batch). Shapes are the caller's to check first.
+ * gradient, or undefined where the op path must run (see runRowKernel). Shapes are the caller's to check
+ * first.
  */
 export function smallRowLoss(
   kind: Likelihood,
@@ -200,9 +205,7 @@ export function smallRowLoss(
   target: tf.Tensor,
   mask?: tf.Tensor,
 ): tf.Scalar | undefined {
-  const inputs = kernelInputs(kind, prediction, target, mask);
-  if (inputs === undefined) return undefined;
-  return runJsKernel(LOSS_KERNEL, inputs, { kind, rows: prediction.shape[0] })[0] as tf.Scalar;
+  return runRowKernel(LOSS_KERNEL, kind, prediction, target, mask) as tf.Scalar | undefined;
 }
 
 /**
@@ -215,7 +218,5 @@ export function smallMetricSums(
   target: tf.Tensor,
   mask?: tf.Tensor,
 ): tf.Tensor1D | undefined {
-  const inputs = kernelInputs(kind, prediction, target, mask);
-  if (inputs === undefined) return undefined;
-  return runJsKernel(SUMS_KERNEL, inputs, { kind, rows: prediction.shape[0] })[0] as tf.Tensor1D;
+  return runRowKernel(SUMS_KERNEL, kind, prediction, target, mask) as tf.Tensor1D | undefined;
 }
