@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { runSeedToyExperiment } from 'tfjs-mtl';
 import { setupBackend } from 'tfjs-mtl/node';
+import { kernelRows, printKernelRows } from './kernel-rows.mjs';
 const [backend = 'wasm', epochs = '40'] = process.argv.slice(2);
 await setupBackend(backend, { threads: 1 });
 await runSeedToyExperiment({ epochs: 20 }); // warm up
@@ -13,19 +14,9 @@ const info = await tf.profile(async () => {
   const rr = await runSeedToyExperiment({ epochs: Number(epochs) });
   steps = rr.steps;
 });
-const by = new Map();
-for (const k of info.kernels) {
-  const e = by.get(k.name) ?? { n: 0, ms: 0 };
-  e.n++;
-  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  by.set(k.name, e);
-}
-const rows = [...by].sort((a, b) => b[1].ms - a[1].ms);
+const rows = kernelRows(info, 'ms');
 const total = rows.reduce((s, [, e]) => s + e.ms, 0);
 console.log(
   `${steps} steps; unprofiled ${(plain * 1000).toFixed(0)} µs/step; ${(info.kernels.length / steps).toFixed(1)} kernels/step; kernel time ${((total / steps) * 1000).toFixed(0)} µs/step`,
 );
-for (const [name, e] of rows)
-  console.log(
-    `${name.padEnd(28)} ${(e.n / steps).toFixed(2).padStart(7)}×  ${((e.ms / steps) * 1000).toFixed(1).padStart(8)} µs`,
-  );
+printKernelRows(rows, steps);
