@@ -176,6 +176,51 @@ describe('FastBatchNorm', () => {
     });
   }
 
+  it("rejects an unknown activation; 'relu' is the linear output's ReLU, fused or not", async () => {
+    expect(() => new FastBatchNorm({ activation: 'tanh' as never })).toThrow(/activation/);
+    expect(new FastBatchNorm().activation).toBe('linear');
+    for (const [backend, channels] of [
+      ['cpu', 8],
+      ['wasm', 8], // the fused SIMD kernel
+      ['wasm', 6], // the op path
+    ] as const) {
+      await tf.setBackend(backend);
+      const shape = [2, 3, 4, channels];
+      const x = randn(shape, 31, 0.3, 1.2);
+      const r = randn(shape, 32);
+      const linear = new FastBatchNorm({ momentum: 0.5 });
+      const relu = new FastBatchNorm({ momentum: 0.5, activation: 'relu' });
+      linear.build(shape);
+      relu.build(shape);
+      const before = tf.memory().numTensors;
+      const outs = tf.tidy(() => {
+        const f = (bn: FastBatchNorm) => (xx: tf.Tensor) =>
+          tf.sum(tf.mul(bn.apply(xx, { training: true }) as tf.Tensor, r));
+        const yLinear = linear.apply(x, { training: true }) as tf.Tensor;
+        return [
+          relu.apply(x, { training: true }) as tf.Tensor,
+          tf.relu(yLinear),
+          tf.grad(f(relu))(x),
+          tf.grad((xx: tf.Tensor) =>
+            tf.sum(tf.mul(tf.relu(linear.apply(xx, { training: true }) as tf.Tensor), r)),
+          )(x),
+          relu.apply(x) as tf.Tensor,
+          tf.relu(linear.apply(x) as tf.Tensor),
+        ];
+      });
+      const v = await Promise.all(outs.map((t) => t.data()));
+      tf.dispose(outs);
+      expect(tf.memory().numTensors).toBe(before);
+      expectClose(`training output (${backend}, C=${channels})`, [v[0]!], [v[1]!], 1e-5);
+      expectClose(`gradient (${backend}, C=${channels})`, [v[2]!], [v[3]!], 1e-4);
+      expectClose(`inference output (${backend}, C=${channels})`, [v[4]!], [v[5]!], 1e-5);
+      expect(Array.from(v[0]!).some((a) => a === 0) && Array.from(v[0]!).some((a) => a > 0)).toBe(true);
+      tf.dispose([x, r]);
+      for (const w of [...linear.weights, ...relu.weights]) w.dispose();
+    }
+    await tf.setBackend('cpu');
+  });
+
   it('keeps the biased variance when the batch has a single position per channel', async () => {
     await tf.setBackend('cpu');
     const bn = new FastBatchNorm({ momentum: 0.5 });
@@ -190,9 +235,21 @@ describe('FastBatchNorm', () => {
   });
 
   it('round-trips getConfig / fromConfig through tf.serialization', () => {
-    const bn = new FastBatchNorm({ momentum: 0.6, epsilon: 1e-4, name: 'bn_cfg', trainable: false });
+    const bn = new FastBatchNorm({
+      momentum: 0.6,
+      epsilon: 1e-4,
+      name: 'bn_cfg',
+      trainable: false,
+      activation: 'relu',
+    });
     const config = JSON.parse(JSON.stringify(bn.getConfig())) as tf.serialization.ConfigDict;
-    expect(config).toMatchObject({ momentum: 0.6, epsilon: 1e-4, name: 'bn_cfg', trainable: false });
+    expect(config).toMatchObject({
+      momentum: 0.6,
+      epsilon: 1e-4,
+      name: 'bn_cfg',
+      trainable: false,
+      activation: 'relu',
+    });
     const entry = tf.serialization.SerializationMap.getMap().classNameMap['FastBatchNorm'];
     expect(entry).toBeDefined();
     const [cls, fromConfig] = entry!;
@@ -203,7 +260,12 @@ describe('FastBatchNorm', () => {
     expect(copy.epsilon).toBe(1e-4);
     expect(copy.name).toBe('bn_cfg');
     expect(copy.trainable).toBe(false);
+    expect(copy.activation).toBe('relu');
     expect(copy.getConfig()).toEqual(config);
+    // configs saved before the activation option load as linear
+    const older = { ...config };
+    delete older['activation'];
+    expect((fromConfig(cls, older) as unknown as FastBatchNorm).activation).toBe('linear');
   });
 
   it('a model containing it saves, loads and gives identical inference outputs', async () => {

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormFusible, fusedBatchNorm } from '../backend/simd/batch-norm-kernels.js';
 
 export interface FastBatchNormArgs {
   momentum?: number;
   epsilon?: number;
+  /** Applied to the normalised output: 'relu' fuses the ReLU that follows most batch norms. Default 'linear'. */
+  activation?: 'linear' | 'relu';
   name?: string;
   trainable?: boolean;
 }
@@ -52,6 +55,7 @@ export class FastBatchNorm extends tf.layers.Layer {
   static readonly className = 'FastBatchNorm';
   readonly momentum: number;
   readonly epsilon: number;
+  readonly activation: 'linear' | 'relu';
   private gamma?: tf.LayerVariable;
   private beta?: tf.LayerVariable;
   private movingMean?: tf.LayerVariable;
@@ -65,6 +69,12 @@ export class FastBatchNorm extends tf.layers.Layer {
       throw new Error(`FastBatchNorm: momentum must be in [0, 1), got ${this.momentum}`);
     }
     if (!(this.epsilon > 0)) throw new Error(`FastBatchNorm: epsilon must be > 0, got ${this.epsilon}`);
+    this.activation = args.activation ?? 'linear';
+    if (this.activation !== 'linear' && this.activation !== 'relu') {
+      throw new Error(
+        `FastBatchNorm: activation must be 'linear' or 'relu', got '${String(args.activation)}'`,
+      );
+    }
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -100,15 +110,30 @@ export class FastBatchNorm extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const gamma = this.gamma!.read() as tf.Tensor1D;
     const beta = this.beta!.read() as tf.Tensor1D;
+    const relu = this.activation === 'relu';
     if (kwargs['training'] !== true) {
       return tf.tidy(() => {
         const inv = tf.rsqrt(tf.add(this.movingVariance!.read(), this.epsilon));
-        return tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.mul(inv, gamma)), beta);
+        const y = tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.mul(inv, gamma)), beta);
+        return relu ? tf.relu(y) : y;
       });
+    }
+    if (batchNormFusible(x)) {
+      const out = fusedBatchNorm(x, gamma, beta, this.movingMean!.read(), this.movingVariance!.read(), {
+        epsilon: this.epsilon,
+        momentum: this.momentum,
+        relu,
+      });
+      this.movingMean!.write(out.movingMean);
+      this.movingVariance!.write(out.movingVariance);
+      out.movingMean.dispose(); // (the variables hold their own reference)
+      out.movingVariance.dispose();
+      return out.y;
     }
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
-    const y = batchNormTraining(x, gamma, beta, mean, variance, this.epsilon);
+    const normalised = batchNormTraining(x, gamma, beta, mean, variance, this.epsilon);
+    const y = relu ? tf.relu(normalised) : normalised;
     tf.tidy(() => {
       const m = this.momentum;
       // Moving variance is the unbiased batch variance, as Keras and PyTorch keep it.
@@ -121,7 +146,12 @@ export class FastBatchNorm extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+    return {
+      ...super.getConfig(),
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      activation: this.activation,
+    };
   }
 }
 

@@ -123,9 +123,9 @@ export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
       dilationRate,
       kernelInitializer: init(),
     });
-    const bn = new FastBatchNorm({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 });
-    const relu = tf.layers.reLU({ name: `${name}_relu` });
-    return relu.apply(bn.apply(conv.apply(x))) as tf.SymbolicTensor;
+    // the ReLU fused into the batch norm (one kernel each way on wasm)
+    const bn = new FastBatchNorm({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5, activation: 'relu' });
+    return bn.apply(conv.apply(x)) as tf.SymbolicTensor;
   };
 
   const input = tf.input({ shape: [height, width, 3], name: 'image' });
@@ -158,8 +158,12 @@ export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
   // [B, 1, 1, C]: broadcast over the feature map by the add.
   projections.push(project(convBnRelu(pooled, 'aspp_pool', asppChannels, 1), 'aspp_pool'));
   const summed = tf.layers.add({ name: 'aspp_sum' }).apply(projections) as tf.SymbolicTensor;
-  const bn = new FastBatchNorm({ name: 'aspp_bn', momentum: 0.9, epsilon: 1e-5 }).apply(summed);
-  const features = tf.layers.reLU({ name: 'aspp_relu' }).apply(bn) as tf.SymbolicTensor;
+  const features = new FastBatchNorm({
+    name: 'aspp_bn',
+    momentum: 0.9,
+    epsilon: 1e-5,
+    activation: 'relu',
+  }).apply(summed) as tf.SymbolicTensor;
 
   const outputs = orderedTasks(options.tasks).map((task) => {
     const h = convBnRelu(features, `${task}_dec`, decoderChannels, 3);

@@ -1,0 +1,137 @@
+;; SIMD loops over the wasm backend's own memory, for the element-wise and per-channel work around the
+;; convolutions of a training step: passes that tfjs-backend-wasm runs as several scalar kernels, each
+;; one more trip over the data. Every pointer is a byte offset into that memory (a tensor's
+;; getMemoryOffset); channels-last data of `rows` rows of C values, C a multiple of 4. Nothing here
+;; allocates or keeps state: callers pass every buffer, accumulators included.
+;;
+;; Built by scripts/build-simd.mjs into kernels-wasm.ts (a shared-memory variant for the threaded build
+;; and one importing a plain memory, the import below rewritten).
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; acc[c] += Σ_r x[r, c] and acc[C + c] += Σ_r x[r, c]² (acc: 2C doubles).
+  (func (export "chan_moments") (param $x i32) (param $rows i32) (param $C i32) (param $acc i32)
+    (local $rowBytes i32) (local $end i32) (local $c i32) (local $a i32) (local $q i32)
+    (local $v v128) (local $lo v128) (local $hi v128)
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (local.set $a (local.get $acc))
+        (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $C) (i32.const 3))))
+        (loop $col
+          (local.set $v (v128.load align=4 (i32.add (local.get $x) (local.get $c))))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+          (local.set $hi (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+          (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
+          (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
+          (v128.store (local.get $q)
+            (f64x2.add (v128.load (local.get $q)) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (v128.store offset=16 (local.get $q)
+            (f64x2.add (v128.load offset=16 (local.get $q)) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $a (i32.add (local.get $a) (i32.const 32)))
+          (local.set $q (i32.add (local.get $q) (i32.const 32)))
+          (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 16))) (local.get $rowBytes))))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (br $row))))
+
+  ;; y[r, c] = (x[r, c] − mean[c])·scale[c] + shift[c], then max(·, 0) when relu ≠ 0.
+  (func (export "bn_apply") (param $x i32) (param $rows i32) (param $C i32) (param $mean i32)
+    (param $scale i32) (param $shift i32) (param $relu i32) (param $y i32)
+    (local $rowBytes i32) (local $end i32) (local $c i32) (local $floor v128)
+    (local.set $floor (select (result v128) (v128.const f32x4 0 0 0 0) (f32x4.splat (f32.const -inf))
+      (local.get $relu)))
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (loop $col
+          (v128.store align=4 (i32.add (local.get $y) (local.get $c))
+            (f32x4.max
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $c)))
+                    (v128.load align=4 (i32.add (local.get $mean) (local.get $c))))
+                  (v128.load align=4 (i32.add (local.get $scale) (local.get $c))))
+                (v128.load align=4 (i32.add (local.get $shift) (local.get $c))))
+              (local.get $floor)))
+          (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 16))) (local.get $rowBytes))))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+        (br $row))))
+
+  ;; With g = dy, or dy where y > 0 and 0 elsewhere when relu ≠ 0 (the gradient through a ReLU whose
+  ;; output is y): acc[c] += Σ_r g[r, c] and acc[C + c] += Σ_r g[r, c]·(x[r, c] − mean[c]) (2C doubles).
+  (func (export "bn_grad_sums") (param $dy i32) (param $y i32) (param $x i32) (param $rows i32)
+    (param $C i32) (param $mean i32) (param $relu i32) (param $acc i32)
+    (local $rowBytes i32) (local $end i32) (local $c i32) (local $a i32) (local $q i32)
+    (local $pass v128) (local $g v128) (local $gx v128)
+    (local.set $pass (select (result v128) (v128.const i32x4 0 0 0 0) (v128.const i32x4 -1 -1 -1 -1)
+      (local.get $relu)))
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (local.set $a (local.get $acc))
+        (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $C) (i32.const 3))))
+        (loop $col
+          (local.set $g (v128.and (v128.load align=4 (i32.add (local.get $dy) (local.get $c)))
+            (v128.or (local.get $pass)
+              (f32x4.gt (v128.load align=4 (i32.add (local.get $y) (local.get $c))) (v128.const f32x4 0 0 0 0)))))
+          (local.set $gx (f32x4.mul (local.get $g)
+            (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $c)))
+              (v128.load align=4 (i32.add (local.get $mean) (local.get $c))))))
+          (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $g))))
+          (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g) (local.get $g)))))
+          (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (local.get $gx))))
+          (v128.store offset=16 (local.get $q) (f64x2.add (v128.load offset=16 (local.get $q))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gx) (local.get $gx)))))
+          (local.set $a (i32.add (local.get $a) (i32.const 32)))
+          (local.set $q (i32.add (local.get $q) (i32.const 32)))
+          (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 16))) (local.get $rowBytes))))
+        (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (br $row))))
+
+  ;; dx[r, c] = a[c]·g[r, c] + b[c]·(x[r, c] − mean[c]) + d[c], g as in bn_grad_sums.
+  (func (export "bn_grad_apply") (param $dy i32) (param $y i32) (param $x i32) (param $rows i32)
+    (param $C i32) (param $mean i32) (param $a i32) (param $b i32) (param $d i32) (param $relu i32)
+    (param $dx i32)
+    (local $rowBytes i32) (local $end i32) (local $c i32) (local $pass v128) (local $g v128)
+    (local.set $pass (select (result v128) (v128.const i32x4 0 0 0 0) (v128.const i32x4 -1 -1 -1 -1)
+      (local.get $relu)))
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $c (i32.const 0))
+        (loop $col
+          (local.set $g (v128.and (v128.load align=4 (i32.add (local.get $dy) (local.get $c)))
+            (v128.or (local.get $pass)
+              (f32x4.gt (v128.load align=4 (i32.add (local.get $y) (local.get $c))) (v128.const f32x4 0 0 0 0)))))
+          (v128.store align=4 (i32.add (local.get $dx) (local.get $c))
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul (local.get $g) (v128.load align=4 (i32.add (local.get $a) (local.get $c))))
+                (f32x4.mul
+                  (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $c)))
+                    (v128.load align=4 (i32.add (local.get $mean) (local.get $c))))
+                  (v128.load align=4 (i32.add (local.get $b) (local.get $c)))))
+              (v128.load align=4 (i32.add (local.get $d) (local.get $c)))))
+          (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 16))) (local.get $rowBytes))))
+        (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $rowBytes)))
+        (br $row))))
+)
