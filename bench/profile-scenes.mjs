@@ -38,7 +38,4 @@ console.log(
   `${backend}, ${backendThreads() ?? '?'} thread(s): ${steps} steps; unprofiled ${plain.toFixed(1)} ms/step; ` +
     `${(info.kernels.length / steps).toFixed(1)} kernels/step; kernel time ${(total / steps).toFixed(1)} ms/step`,
 );
-printKernelRows(
-  rows.map(([n, e]) => [n, { n: e.n, ms: e.ms / 1000 }]),
-  steps,
-);
+printKernelRows(rows, steps);

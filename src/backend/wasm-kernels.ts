@@ -12,11 +12,14 @@
  *    dilated convolution run by wasm's own XNNPACK `Conv2D`.
  *  - `Conv2DBackpropInput` is a naive loop; we express it as a stride-1
  *    convolution of the zero-inserted output gradient with the flipped filter.
+ *  - `Transpose` (inside every one of the above) moves ~2 ns per element; our
+ *    SIMD module's strided copy does it in half (simd/transpose.ts).
  *
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
+import { makeSimdTranspose } from './simd/transpose.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -40,6 +43,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Reverse',
   'Sum',
   'Mean',
+  'Transpose',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -491,6 +495,7 @@ export function registerWasmTrainingKernels(): void {
   replace('Reverse', makeReverse);
   replace('Sum', (orig) => makeLeadingReduce(orig, false));
   replace('Mean', (orig) => makeLeadingReduce(orig, true));
+  replace('Transpose', (orig) => mark(makeSimdTranspose(orig)));
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({

@@ -134,4 +134,63 @@
         (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
         (local.set $dx (i32.add (local.get $dx) (local.get $rowBytes)))
         (br $row))))
+
+  ;; A strided copy of 4-byte elements over a 4-deep loop nest (i0 outermost), every d ≥ 1:
+  ;; out[i0·o0 + i1·o1 + i2·o2 + i3·o3] = x[i0·s0 + i1·s1 + i2·s2 + i3·s3], strides in elements. A transpose
+  ;; whose caller orders the loops for the caches; innermost runs contiguous on both sides are block copies.
+  (func (export "copy4") (param $x i32) (param $out i32) (param $d0 i32) (param $d1 i32) (param $d2 i32)
+    (param $d3 i32) (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32) (param $o0 i32)
+    (param $o1 i32) (param $o2 i32) (param $o3 i32)
+    (local $i0 i32) (local $i1 i32) (local $i2 i32) (local $b0 i32) (local $b1 i32) (local $p i32)
+    (local $q0 i32) (local $q1 i32) (local $q i32) (local $k i32) (local $k4 i32)
+    (local.set $s0 (i32.shl (local.get $s0) (i32.const 2)))
+    (local.set $s1 (i32.shl (local.get $s1) (i32.const 2)))
+    (local.set $s2 (i32.shl (local.get $s2) (i32.const 2)))
+    (local.set $s3 (i32.shl (local.get $s3) (i32.const 2)))
+    (local.set $o0 (i32.shl (local.get $o0) (i32.const 2)))
+    (local.set $o1 (i32.shl (local.get $o1) (i32.const 2)))
+    (local.set $o2 (i32.shl (local.get $o2) (i32.const 2)))
+    (local.set $o3 (i32.shl (local.get $o3) (i32.const 2)))
+    (local.set $k4 (i32.and (local.get $d3) (i32.const -4)))
+    (local.set $i0 (i32.const 0))
+    (loop $l0
+      (local.set $b0 (i32.add (local.get $x) (i32.mul (local.get $i0) (local.get $s0))))
+      (local.set $q0 (i32.add (local.get $out) (i32.mul (local.get $i0) (local.get $o0))))
+      (local.set $i1 (i32.const 0))
+      (loop $l1
+        (local.set $b1 (i32.add (local.get $b0) (i32.mul (local.get $i1) (local.get $s1))))
+        (local.set $q1 (i32.add (local.get $q0) (i32.mul (local.get $i1) (local.get $o1))))
+        (local.set $i2 (i32.const 0))
+        (loop $l2
+          (local.set $p (i32.add (local.get $b1) (i32.mul (local.get $i2) (local.get $s2))))
+          (local.set $q (i32.add (local.get $q1) (i32.mul (local.get $i2) (local.get $o2))))
+          (if (i32.and (i32.eq (local.get $s3) (i32.const 4)) (i32.eq (local.get $o3) (i32.const 4)))
+            (then (memory.copy (local.get $q) (local.get $p) (i32.shl (local.get $d3) (i32.const 2))))
+            (else
+              (local.set $k (i32.const 0))
+              ;; four at a time, then the rest
+              (block $done4
+                (loop $four
+                  (br_if $done4 (i32.ge_u (local.get $k) (local.get $k4)))
+                  (i32.store (local.get $q) (i32.load (local.get $p)))
+                  (i32.store (i32.add (local.get $q) (local.get $o3)) (i32.load (i32.add (local.get $p) (local.get $s3))))
+                  (local.set $p (i32.add (local.get $p) (i32.shl (local.get $s3) (i32.const 1))))
+                  (local.set $q (i32.add (local.get $q) (i32.shl (local.get $o3) (i32.const 1))))
+                  (i32.store (local.get $q) (i32.load (local.get $p)))
+                  (i32.store (i32.add (local.get $q) (local.get $o3)) (i32.load (i32.add (local.get $p) (local.get $s3))))
+                  (local.set $p (i32.add (local.get $p) (i32.shl (local.get $s3) (i32.const 1))))
+                  (local.set $q (i32.add (local.get $q) (i32.shl (local.get $o3) (i32.const 1))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                  (br $four)))
+              (block $done
+                (loop $one
+                  (br_if $done (i32.ge_u (local.get $k) (local.get $d3)))
+                  (i32.store (local.get $q) (i32.load (local.get $p)))
+                  (local.set $p (i32.add (local.get $p) (local.get $s3)))
+                  (local.set $q (i32.add (local.get $q) (local.get $o3)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br $one)))))
+          (br_if $l2 (i32.lt_u (local.tee $i2 (i32.add (local.get $i2) (i32.const 1))) (local.get $d2))))
+        (br_if $l1 (i32.lt_u (local.tee $i1 (i32.add (local.get $i1) (i32.const 1))) (local.get $d1))))
+      (br_if $l0 (i32.lt_u (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $d0)))))
 )

@@ -44,6 +44,7 @@ export interface SimdExports {
     relu: number,
     dx: number,
   ): void;
+  copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm (public members, 4.22). */
