@@ -83,7 +83,7 @@ describe('Transpose on wasm (SIMD)', () => {
           const y = tf.transpose(x, perm);
           expect(y.shape).toEqual(perm.map((a) => shape[a]));
           expect(y.dtype).toBe(dtype);
-          expect(Array.from(y.dataSync()), `${shape} ${perm} ${dtype}`).toEqual(
+          expect(Array.from(y.dataSync()), `${shape.join(',')} ${perm.join(',')} ${dtype}`).toEqual(
             reference(Float32Array.from(x.dataSync()), shape, perm).map((v) =>
               dtype === 'int32' ? v : Math.fround(v),
             ),
