@@ -14,11 +14,13 @@
  *    convolution of the zero-inserted output gradient with the flipped filter.
  *  - `Transpose` (inside every one of the above) moves ~2 ns per element; our
  *    SIMD module's strided copy does it in half (simd/transpose.ts).
+ *  - `Exp` is a scalar std::exp loop (~10 ns a value); SIMD expf (simd/exp.ts).
  *
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
+import { makeSimdExp } from './simd/exp.js';
 import { makeSimdTranspose } from './simd/transpose.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -44,6 +46,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Sum',
   'Mean',
   'Transpose',
+  'Exp',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -496,6 +499,7 @@ export function registerWasmTrainingKernels(): void {
   replace('Sum', (orig) => makeLeadingReduce(orig, false));
   replace('Mean', (orig) => makeLeadingReduce(orig, true));
   replace('Transpose', (orig) => mark(makeSimdTranspose(orig)));
+  replace('Exp', (orig) => mark(makeSimdExp(orig)));
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({

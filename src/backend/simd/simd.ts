@@ -45,6 +45,7 @@ export interface SimdExports {
     dx: number,
   ): void;
   copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
+  exp_f32(x: number, n: number, out: number): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm (public members, 4.22). */
