@@ -129,6 +129,43 @@ describe('SceneConv2D validation', () => {
   });
 });
 
+describe('SceneConv2D 1×1 with bias (a fused matMul)', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`equals tf.layers.conv2d in value and in every gradient (${backend})`, async () => {
+      await tf.setBackend(backend);
+      const scene = new SceneConv2D({ filters: 3, kernelSize: 1, useBias: true });
+      const ref = tf.layers.conv2d({ filters: 3, kernelSize: 1, padding: 'same', useBias: true });
+      const x = randn([2, 5, 7, 6], 41);
+      const r = randn([2, 5, 7, 3], 42);
+      tf.dispose([scene.apply(x) as tf.Tensor, ref.apply(x) as tf.Tensor]);
+      const kernel = randn([1, 1, 6, 3], 43);
+      const bias = randn([3], 44);
+      scene.setWeights([kernel, bias]);
+      ref.setWeights([kernel, bias]);
+      const before = tf.memory().numTensors;
+      const outs = tf.tidy(() => {
+        const grads = (layer: tf.layers.Layer): tf.Tensor[] => {
+          const loss = (xx: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(xx) as tf.Tensor, r));
+          const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+          const { value, grads: g } = tf.variableGrads(() => loss(x), vars);
+          value.dispose();
+          return [tf.grad(loss)(x), ...vars.map((v) => g[v.name]!)];
+        };
+        return [scene.apply(x) as tf.Tensor, ref.apply(x) as tf.Tensor, ...grads(scene), ...grads(ref)];
+      });
+      const v = await Promise.all(outs.map((t) => t.data()));
+      tf.dispose(outs);
+      expect(tf.memory().numTensors).toBe(before);
+      expectClose('forward', v[0]!, v[1]!, 1e-5);
+      for (let i = 0; i < 3; i++) expectClose(`gradient ${i}`, v[2 + i]!, v[5 + i]!, 1e-4);
+      tf.dispose([x, r, kernel, bias]);
+      disposeLayer(scene);
+      disposeLayer(ref);
+      await tf.setBackend('cpu');
+    });
+  }
+});
+
 describe('SceneConv2D training on wasm', () => {
   it('trains a model one step with finite, non-zero gradients for every weight', async () => {
     await tf.setBackend('wasm');
