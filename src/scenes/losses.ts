@@ -3,8 +3,6 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { jsKernelsUsable } from '../backend/js-kernels.js';
-import { rowMeanAbsoluteError } from '../tasks/row-kernels.js';
 
 /**
  * Softmax cross-entropy over the labelled pixels: mean over pixels with mask 1 of
@@ -46,26 +44,8 @@ export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, 
  * is [..., 1] and broadcasts over the channels.
  */
 export function maskedL1(prediction: tf.Tensor, target: tf.Tensor, mask: tf.Tensor): tf.Scalar {
-  const channels = prediction.shape[prediction.rank - 1]!;
-  if (
-    jsKernelsUsable() &&
-    prediction.dtype === 'float32' &&
-    target.size === prediction.size &&
-    mask.size * channels === prediction.size &&
-    prediction.size > 0
-  ) {
-    // one JS kernel each way on cpu and wasm (row-kernels.ts); the same mean (subgradient 0 at ties)
-    const rows = mask.size;
-    const fused = tf.tidy(() =>
-      rowMeanAbsoluteError(
-        tf.reshape(prediction, [rows, channels]),
-        tf.reshape(tf.cast(target, 'float32'), [rows, channels]),
-        tf.reshape(tf.cast(mask, 'float32'), [rows]),
-      ),
-    );
-    if (fused !== undefined) return fused;
-  }
   return tf.tidy(() => {
+    const channels = prediction.shape[prediction.rank - 1]!;
     const count = tf.maximum(tf.mul(tf.sum(mask), channels), 1);
     return tf.div<tf.Scalar>(tf.sum(tf.mul(tf.abs(tf.sub(prediction, target)), mask)), count);
   });

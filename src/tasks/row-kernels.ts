@@ -182,9 +182,8 @@ function runRowKernel(
   prediction: tf.Tensor,
   target: tf.Tensor,
   mask: tf.Tensor | undefined,
-  maxValues = ROW_KERNEL_MAX_VALUES,
 ): tf.Tensor | undefined {
-  if (prediction.dtype !== 'float32' || prediction.size > maxValues || prediction.rank === 0)
+  if (prediction.dtype !== 'float32' || prediction.size > ROW_KERNEL_MAX_VALUES || prediction.rank === 0)
     return undefined;
   if (!jsKernelsUsable()) return undefined;
   const rows = prediction.shape[0];
@@ -207,20 +206,6 @@ export function smallRowLoss(
   mask?: tf.Tensor,
 ): tf.Scalar | undefined {
   return runRowKernel(LOSS_KERNEL, kind, prediction, target, mask) as tf.Scalar | undefined;
-}
-
-/**
- * The labelled rows' mean absolute error (Σ_b m_b·Σ_j |f − y| / (k·max(Σ m, 1))) as one JS kernel with a
- * one-kernel gradient (0 at ties), at any size, or undefined where the op path must run: the dense
- * regression heads of the scene network, 65K rows a batch, whose op path on wasm broadcasts the mask
- * over 1–2 channels row by row (~3 ms a step); a JS loop takes ~0.3 ms.
- */
-export function rowMeanAbsoluteError(
-  prediction: tf.Tensor2D,
-  target: tf.Tensor2D,
-  mask: tf.Tensor1D,
-): tf.Scalar | undefined {
-  return runRowKernel(LOSS_KERNEL, 'laplace', prediction, target, mask, Infinity) as tf.Scalar | undefined;
 }
 
 /**
