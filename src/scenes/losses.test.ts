@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+
+// (the wasm package registers itself as the preferred backend; the fixtures below are made on cpu)
+await tf.setBackend('cpu');
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void => {
   expect(a.length).toBe(b.length);
@@ -59,4 +63,46 @@ describe('maskedL1', () => {
     expect(maskedL1(p, t, m).dataSync()[0]).toBeCloseTo(7 / 4, 6);
     expect(maskedL1(p, t, tf.zerosLike(m)).dataSync()[0]).toBe(0);
   });
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`equals the plain-op formula in value and gradient (${backend}${backend === 'wasm' ? ': one kernel each way' : ''})`, async () => {
+      await tf.setBackend(backend);
+      for (const channels of [1, 2, 3]) {
+        const shape = [3, 6, 5, channels];
+        const p = tf.randomNormal(shape, 0, 1, 'float32', 1);
+        const t = tf.randomNormal(shape, 0, 1, 'float32', 2);
+        const m = tf.cast(tf.greater(tf.randomUniform([3, 6, 5, 1], 0, 1, 'float32', 3), 0.3), 'float32');
+        const plain = (pp: tf.Tensor): tf.Scalar =>
+          tf.div(tf.sum(tf.mul(tf.abs(tf.sub(pp, t)), m)), tf.maximum(tf.mul(tf.sum(m), channels), 1));
+        const before = tf.memory().numTensors;
+        const profile = await tf.profile(() =>
+          tf
+            .grad((pp: tf.Tensor) => maskedL1(pp, t, m))(p)
+            .dispose(),
+        );
+        const names = profile.kernels.map((k) => k.name);
+        if (backend === 'wasm') {
+          expect(names.filter((n) => n.startsWith('TfjsMtlMaskedL1'))).toEqual([
+            'TfjsMtlMaskedL1',
+            'TfjsMtlMaskedL1Grad',
+          ]);
+          expect(names.filter((n) => ['Abs', 'Multiply', 'Sum'].includes(n))).toEqual([]);
+        }
+        const [v, g, vRef, gRef, none] = tf.tidy(() => [
+          maskedL1(p, t, m),
+          tf.grad((pp: tf.Tensor) => maskedL1(pp, t, m))(p),
+          plain(p),
+          tf.grad(plain)(p),
+          maskedL1(p, t, tf.zerosLike(m)),
+        ]);
+        close(await v!.data(), await vRef!.data(), 1e-6);
+        close(await g!.data(), await gRef!.data(), 1e-6);
+        expect(Array.from(await none!.data())).toEqual([0]);
+        tf.dispose([v!, g!, vRef!, gRef!, none!]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([p, t, m]);
+      }
+      await tf.setBackend('cpu');
+    });
+  }
 });

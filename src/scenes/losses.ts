@@ -3,6 +3,7 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedMaskedL1, maskedL1Fusible } from '../backend/simd/masked-l1.js';
 
 /**
  * Softmax cross-entropy over the labelled pixels: mean over pixels with mask 1 of
@@ -44,6 +45,9 @@ export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, 
  * is [..., 1] and broadcasts over the channels.
  */
 export function maskedL1(prediction: tf.Tensor, target: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  // on wasm one kernel each way (backend/simd/masked-l1.ts)
+  if (maskedL1Fusible(prediction) && mask.size * prediction.shape[prediction.rank - 1]! === prediction.size)
+    return fusedMaskedL1(prediction, target, mask);
   return tf.tidy(() => {
     const channels = prediction.shape[prediction.rank - 1]!;
     const count = tf.maximum(tf.mul(tf.sum(mask), channels), 1);

@@ -237,4 +237,57 @@
         (v128.andnot (local.get $p) (f32x4.lt (local.get $v) (f32x4.splat (f32.const -87.33654)))))
       (br_if $four (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
         (i32.add (local.get $last) (i32.const 16))))))
+
+  ;; The labelled rows' L1 sums: sums[0] += Σ_b m[b]·Σ_j |f[b, j] − y[b, j]|, sums[1] += Σ_b m[b] (doubles),
+  ;; over `rows` rows of k values.
+  (func (export "masked_l1_sums") (param $f i32) (param $y i32) (param $m i32) (param $rows i32) (param $k i32)
+    (param $sums i32)
+    (local $end i32) (local $j i32) (local $w f32) (local $row f32) (local $total f64) (local $count f64)
+    (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
+        (local.set $w (f32.load (local.get $m)))
+        (if (f32.ne (local.get $w) (f32.const 0))
+          (then
+            (local.set $row (f32.const 0))
+            (local.set $j (i32.const 0))
+            (loop $cols
+              (local.set $row (f32.add (local.get $row) (f32.abs (f32.sub
+                (f32.load (i32.add (local.get $f) (i32.shl (local.get $j) (i32.const 2))))
+                (f32.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))))))
+              (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $k))))
+            (local.set $total (f64.add (local.get $total) (f64.promote_f32 (f32.mul (local.get $w) (local.get $row)))))
+            (local.set $count (f64.add (local.get $count) (f64.promote_f32 (local.get $w))))))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (local.set $f (i32.add (local.get $f) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $y (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 2))))
+        (br $rows)))
+    (f64.store (local.get $sums) (f64.add (f64.load (local.get $sums)) (local.get $total)))
+    (f64.store offset=8 (local.get $sums) (f64.add (f64.load offset=8 (local.get $sums)) (local.get $count))))
+
+  ;; out[b, j] = m[b]·scale·sign(f[b, j] − y[b, j]) (0 at ties): the masked L1's gradient.
+  (func (export "masked_l1_grad") (param $f i32) (param $y i32) (param $m i32) (param $rows i32) (param $k i32)
+    (param $scale f32) (param $out i32)
+    (local $end i32) (local $j i32) (local $w f32) (local $d f32) (local $at i32)
+    (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
+        (local.set $w (f32.mul (f32.load (local.get $m)) (local.get $scale)))
+        (local.set $j (i32.const 0))
+        (loop $cols
+          (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+          (local.set $d (f32.sub (f32.load (i32.add (local.get $f) (local.get $at)))
+            (f32.load (i32.add (local.get $y) (local.get $at)))))
+          (f32.store (i32.add (local.get $out) (local.get $at))
+            (select (f32.neg (local.get $w))
+              (select (local.get $w) (f32.const 0) (f32.gt (local.get $d) (f32.const 0)))
+              (f32.lt (local.get $d) (f32.const 0))))
+          (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $k))))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (local.set $f (i32.add (local.get $f) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $y (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $out (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))))
+        (br $rows))))
 )

@@ -46,6 +46,8 @@ export interface SimdExports {
   ): void;
   copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
   exp_f32(x: number, n: number, out: number): void;
+  masked_l1_sums(f: number, y: number, m: number, rows: number, k: number, sums: number): void;
+  masked_l1_grad(f: number, y: number, m: number, rows: number, k: number, scale: number, out: number): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm (public members, 4.22). */
