@@ -20,6 +20,7 @@
  * so it runs on every backend. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdConvFilterGradient } from './simd/conv-filter-grad.js';
 
 const MARK = Symbol.for('tfjs-mtl.conv-gradient');
 
@@ -102,6 +103,15 @@ export function dilatedConv2dFilterGradient(
   dilations: [number, number],
   dimRoundingMode?: Conv2DAttrs['dimRoundingMode'],
 ): tf.Tensor4D {
+  // on wasm: one GEMM over patches (simd/conv-filter-grad.ts)
+  const direct = simdConvFilterGradient(x, dy, {
+    strides: 1,
+    pad,
+    dilations,
+    ...(dimRoundingMode !== undefined ? { dimRoundingMode } : {}),
+    filterShape: filter.shape,
+  });
+  if (direct !== undefined) return direct;
   const info = dilatedInfo(x, filter, pad, dilations, dimRoundingMode);
   const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw } = info;
   const { top, left } = info.padInfo;

@@ -123,6 +123,17 @@ export class KernelScope {
     return this.track((this.backend as CpuBackend).makeTensorInfo(shape, 'float32', values));
   }
 
+  /**
+   * A new float32 tensor of `shape` for a kernel that writes every value itself: on wasm its memory is
+   * left as malloc gave it (no zeroing pass), on cpu zeros.
+   */
+  alloc(shape: number[]): TensorInfo {
+    if (!this.onHeap) return this.make(shape, () => {});
+    const out = (this.backend as HeapBackend).makeOutput(shape, 'float32');
+    this.temps.push(out);
+    return out;
+  }
+
   keep(t: TensorInfo): TensorInfo {
     const i = this.temps.lastIndexOf(t);
     if (i >= 0) this.temps.splice(i, 1);

@@ -8,8 +8,9 @@
  *    batches so that the XNNPACK path is taken.
  *  - `_FusedMatMul`'s fallback loop also gets bias and relu wrong (see
  *    below), so routing it to XNNPACK fixes results, too.
- *  - `Conv2DBackpropFilter` is not implemented (tfjs#8474); we express it as a
- *    dilated convolution run by wasm's own XNNPACK `Conv2D`.
+ *  - `Conv2DBackpropFilter` is not implemented (tfjs#8474); we run it as one
+ *    GEMM over patches gathered by our SIMD module (simd/conv-filter-grad.ts),
+ *    or, without it, as a dilated convolution run by wasm's own XNNPACK `Conv2D`.
  *  - `Conv2DBackpropInput` is a naive loop; we express it as a stride-1
  *    convolution of the zero-inserted output gradient with the flipped filter.
  *  - `Transpose` (inside every one of the above) moves ~2 ns per element; our
@@ -20,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
+import { makeSimdConv2DBackpropFilter } from './simd/conv-filter-grad.js';
 import { makeSimdExp } from './simd/exp.js';
 import { makeSimdTranspose } from './simd/transpose.js';
 
@@ -505,7 +507,7 @@ export function registerWasmTrainingKernels(): void {
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',
       backendName: BACKEND,
-      kernelFunc: conv2DBackpropFilter,
+      kernelFunc: mark(makeSimdConv2DBackpropFilter(conv2DBackpropFilter)),
     });
   }
   registered = true;
