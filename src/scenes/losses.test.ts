@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
 
 // (the wasm package registers itself as the preferred backend; the fixtures below are made on cpu)
@@ -13,39 +13,91 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void =>
 };
 
 describe('maskedSoftmaxCrossEntropy', () => {
-  const logits = tf.tensor4d([2, 0, -1, 0.5, 0.5, 0.5, -3, 4, 1, 0, 0, 0], [1, 2, 2, 3]);
-  const labels = tf.tensor3d([0, 2, 1, -1], [1, 2, 2], 'int32');
-  const oneHot = tf.oneHot(labels, 3).toFloat();
-  const mask = tf.tensor4d([1, 1, 1, 0], [1, 2, 2, 1]);
-
-  it('is the mean of −log softmax at the label over labelled pixels', () => {
-    const z = [
-      [2, 0, -1],
-      [0.5, 0.5, 0.5],
-      [-3, 4, 1],
-    ];
-    const y = [0, 2, 1];
-    const nll = z.map((row, i) => Math.log(row.reduce((a, v) => a + Math.exp(v), 0)) - row[y[i]!]!);
-    const want = nll.reduce((a, b) => a + b, 0) / 3;
-    expect(maskedSoftmaxCrossEntropy(logits, oneHot, mask).dataSync()[0]).toBeCloseTo(want, 5);
-  });
-
-  it('has the gradient of the same function written with plain ops', () => {
-    const reference = (z: tf.Tensor) => {
-      const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), oneHot), -1, true));
-      return tf.div(tf.sum(tf.mul(nll, mask)), tf.sum(mask));
+  // made on each backend in turn: a cpu tensor cast from int32 keeps int32 storage, which tfjs then
+  // moves to wasm as float32 bits (upstream)
+  const fixtures = () => {
+    const labels = tf.tensor3d([0, 2, 1, -1], [1, 2, 2], 'int32');
+    return {
+      logits: tf.tensor4d([2, 0, -1, 0.5, 0.5, 0.5, -3, 4, 1, 0, 0, 0], [1, 2, 2, 3]),
+      labels,
+      oneHot: tf.oneHot(labels, 3).toFloat(),
+      mask: tf.tensor4d([1, 1, 1, 0], [1, 2, 2, 1]),
     };
-    const ours = tf.grad((z: tf.Tensor) => maskedSoftmaxCrossEntropy(z, oneHot, mask))(logits);
-    const want = tf.grad(reference)(logits);
-    close(ours.dataSync(), want.dataSync(), 1e-5);
-  });
+  };
+  let { logits, labels, oneHot, mask } = fixtures();
 
-  it('is 0 with a zero gradient when nothing is labelled', () => {
-    const none = tf.zerosLike(mask);
-    expect(maskedSoftmaxCrossEntropy(logits, oneHot, none).dataSync()[0]).toBe(0);
-    const g = tf.grad((z: tf.Tensor) => maskedSoftmaxCrossEntropy(z, oneHot, none))(logits);
-    expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
-  });
+  for (const backend of ['cpu', 'wasm'] as const) {
+    describe(backend, () => {
+      beforeAll(async () => {
+        await tf.setBackend(backend);
+        ({ logits, labels, oneHot, mask } = fixtures());
+      });
+      afterAll(async () => {
+        await tf.setBackend('cpu');
+        ({ logits, labels, oneHot, mask } = fixtures());
+      });
+      it('is the mean of −log softmax at the label over labelled pixels', () => {
+        const z = [
+          [2, 0, -1],
+          [0.5, 0.5, 0.5],
+          [-3, 4, 1],
+        ];
+        const y = [0, 2, 1];
+        const nll = z.map((row, i) => Math.log(row.reduce((a, v) => a + Math.exp(v), 0)) - row[y[i]!]!);
+        const want = nll.reduce((a, b) => a + b, 0) / 3;
+        expect(maskedSoftmaxCrossEntropy(logits, oneHot, mask).dataSync()[0]).toBeCloseTo(want, 5);
+      });
+
+      it('has the gradient of the same function written with plain ops', () => {
+        const reference = (z: tf.Tensor) => {
+          const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), oneHot), -1, true));
+          return tf.div(tf.sum(tf.mul(nll, mask)), tf.sum(mask));
+        };
+        const ours = tf.grad((z: tf.Tensor) => maskedSoftmaxCrossEntropy(z, oneHot, mask))(logits);
+        const want = tf.grad(reference)(logits);
+        close(ours.dataSync(), want.dataSync(), 1e-5);
+      });
+
+      it('is 0 with a zero gradient when nothing is labelled', () => {
+        const none = tf.zerosLike(mask);
+        expect(maskedSoftmaxCrossEntropy(logits, oneHot, none).dataSync()[0]).toBe(0);
+        const g = tf.grad((z: tf.Tensor) => maskedSoftmaxCrossEntropy(z, oneHot, none))(logits);
+        expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
+      });
+
+      it('equals plain ops on random logits with a mask that drops labelled pixels', async () => {
+        const shape = [2, 4, 6, 7];
+        const z = tf.randomNormal(shape, 0, 3, 'float32', 5);
+        const y = tf.randomUniform([2, 4, 6], -1, 7, 'int32', 6);
+        const hot = tf.oneHot(y, 7).toFloat();
+        const keep = tf.cast(tf.greater(tf.randomUniform([2, 4, 6, 1], 0, 1, 'float32', 7), 0.25), 'float32');
+        const m = tf.mul(tf.sum(hot, -1, true), keep);
+        const reference = (zz: tf.Tensor) => {
+          const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(zz), hot), -1, true));
+          return tf.div(tf.sum(tf.mul(nll, m)), tf.maximum(tf.sum(m), 1));
+        };
+        const before = tf.memory().numTensors;
+        const profile = await tf.profile(() =>
+          tf
+            .grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z)
+            .dispose(),
+        );
+        if (backend === 'wasm')
+          expect(profile.kernels.map((k) => k.name)).toContain('TfjsMtlSoftmaxCrossEntropy');
+        const [v, g, vRef, gRef] = tf.tidy(() => [
+          maskedSoftmaxCrossEntropy(z, hot, m),
+          tf.grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z),
+          reference(z),
+          tf.grad(reference)(z),
+        ]);
+        close(await v.data(), await vRef.data(), 1e-5);
+        close(await g.data(), await gRef.data(), 1e-5);
+        tf.dispose([v, g, vRef, gRef]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([z, y, hot, keep, m]);
+      });
+    });
+  }
 
   it('rejects a one-hot of the wrong width', () => {
     expect(() => maskedSoftmaxCrossEntropy(logits, tf.oneHot(labels, 4), mask)).toThrow(
@@ -95,10 +147,10 @@ describe('maskedL1', () => {
           tf.grad(plain)(p),
           maskedL1(p, t, tf.zerosLike(m)),
         ]);
-        close(await v!.data(), await vRef!.data(), 1e-6);
-        close(await g!.data(), await gRef!.data(), 1e-6);
-        expect(Array.from(await none!.data())).toEqual([0]);
-        tf.dispose([v!, g!, vRef!, gRef!, none!]);
+        close(await v.data(), await vRef.data(), 1e-6);
+        close(await g.data(), await gRef.data(), 1e-6);
+        expect(Array.from(await none.data())).toEqual([0]);
+        tf.dispose([v, g, vRef, gRef, none]);
         expect(tf.memory().numTensors).toBe(before);
         tf.dispose([p, t, m]);
       }

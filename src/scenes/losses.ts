@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedMaskedL1, maskedL1Fusible } from '../backend/simd/masked-l1.js';
+import { fusedSoftmaxCrossEntropy, softmaxCrossEntropyFusible } from '../backend/simd/softmax-ce.js';
 
 /**
  * Softmax cross-entropy over the labelled pixels: mean over pixels with mask 1 of
@@ -14,6 +15,12 @@ import { fusedMaskedL1, maskedL1Fusible } from '../backend/simd/masked-l1.js';
 export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   const c = logits.shape[logits.rank - 1]!;
   const m = mask.rank === logits.rank ? mask : tf.expandDims(mask, -1);
+  if (oneHot.shape[oneHot.rank - 1] !== c) {
+    throw new Error(`maskedSoftmaxCrossEntropy: ${c} logits but one-hot of ${String(oneHot.shape.at(-1))}`);
+  }
+  // on wasm one kernel forward and a multiply backward (backend/simd/softmax-ce.ts)
+  if (softmaxCrossEntropyFusible(logits) && m.size * c === logits.size)
+    return fusedSoftmaxCrossEntropy(logits, oneHot, m);
   const op = tf.customGrad((z, save) => {
     const zt = z as tf.Tensor;
     const count = tf.maximum(tf.sum(m), 1);
@@ -34,9 +41,6 @@ export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, 
       },
     };
   });
-  if (oneHot.shape[oneHot.rank - 1] !== c) {
-    throw new Error(`maskedSoftmaxCrossEntropy: ${c} logits but one-hot of ${String(oneHot.shape.at(-1))}`);
-  }
   return op(logits);
 }
 

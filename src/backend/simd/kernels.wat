@@ -309,4 +309,81 @@
         (local.set $y (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 2))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))))
         (br $rows))))
+
+  ;; Softmax cross-entropy, pass 1 of 3: per row of C logits, mx[row] = max and t = z − mx.
+  (func (export "softmax_shift") (param $z i32) (param $rows i32) (param $C i32) (param $t i32) (param $mx i32)
+    (local $end i32) (local $j i32) (local $m f32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $mx) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $mx) (local.get $end)))
+        (local.set $m (f32.load (local.get $z)))
+        (local.set $j (i32.const 4))
+        (block $maxed
+          (loop $max
+            (br_if $maxed (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $z) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $max)))
+        (f32.store (local.get $mx) (local.get $m))
+        (local.set $j (i32.const 0))
+        (loop $shift
+          (f32.store (i32.add (local.get $t) (local.get $j))
+            (f32.sub (f32.load (i32.add (local.get $z) (local.get $j))) (local.get $m)))
+          (br_if $shift (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
+        (local.set $z (i32.add (local.get $z) (local.get $rowBytes)))
+        (local.set $t (i32.add (local.get $t) (local.get $rowBytes)))
+        (local.set $mx (i32.add (local.get $mx) (i32.const 4)))
+        (br $rows))))
+
+  ;; Pass 2 (after exp_f32 of t into e): per row, s[row] = Σ e and picked[row] = Σ z·hot.
+  (func (export "softmax_rows") (param $e i32) (param $z i32) (param $hot i32) (param $rows i32) (param $C i32)
+    (param $s i32) (param $picked i32)
+    (local $end i32) (local $j i32) (local $sum f32) (local $dot f32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $s) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
+        (local.set $sum (f32.const 0))
+        (local.set $dot (f32.const 0))
+        (local.set $j (i32.const 0))
+        (loop $cols
+          (local.set $sum (f32.add (local.get $sum) (f32.load (i32.add (local.get $e) (local.get $j)))))
+          (local.set $dot (f32.add (local.get $dot) (f32.mul (f32.load (i32.add (local.get $z) (local.get $j)))
+            (f32.load (i32.add (local.get $hot) (local.get $j))))))
+          (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
+        (f32.store (local.get $s) (local.get $sum))
+        (f32.store (local.get $picked) (local.get $dot))
+        (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
+        (local.set $z (i32.add (local.get $z) (local.get $rowBytes)))
+        (local.set $hot (i32.add (local.get $hot) (local.get $rowBytes)))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $picked (i32.add (local.get $picked) (i32.const 4)))
+        (br $rows))))
+
+  ;; Pass 3: g = m[row]·scale·(e/s[row] − hot), in place over e.
+  (func (export "softmax_grad") (param $e i32) (param $hot i32) (param $m i32) (param $s i32) (param $rows i32)
+    (param $C i32) (param $scale f32)
+    (local $end i32) (local $j i32) (local $w f32) (local $inv f32) (local $rowBytes i32) (local $at i32)
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
+        (local.set $w (f32.mul (f32.load (local.get $m)) (local.get $scale)))
+        (local.set $inv (f32.div (f32.const 1) (f32.load (local.get $s))))
+        (local.set $j (i32.const 0))
+        (loop $cols
+          (local.set $at (i32.add (local.get $e) (local.get $j)))
+          (f32.store (local.get $at) (f32.mul (local.get $w)
+            (f32.sub (f32.mul (f32.load (local.get $at)) (local.get $inv))
+              (f32.load (i32.add (local.get $hot) (local.get $j))))))
+          (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
+        (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
+        (local.set $hot (i32.add (local.get $hot) (local.get $rowBytes)))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br $rows))))
 )

@@ -47,6 +47,9 @@ export interface SimdExports {
   copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
   exp_f32(x: number, n: number, out: number): void;
   masked_l1_sums(f: number, y: number, m: number, rows: number, k: number, sums: number): void;
+  softmax_shift(z: number, rows: number, C: number, t: number, mx: number): void;
+  softmax_rows(e: number, z: number, hot: number, rows: number, C: number, s: number, picked: number): void;
+  softmax_grad(e: number, hot: number, m: number, s: number, rows: number, C: number, scale: number): void;
   masked_l1_grad(f: number, y: number, m: number, rows: number, k: number, scale: number, out: number): void;
 }
 

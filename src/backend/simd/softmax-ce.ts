@@ -1,0 +1,114 @@
+/**
+ * The scene network's masked softmax cross-entropy on wasm as one kernel over our module's loops:
+ * per row of C logits, t = z − max (softmax_shift), e = eᵗ (exp_f32), Σe and Σz·hot (softmax_rows), the
+ * labelled rows' mean of log Σe + max − Σz·hot (here, in doubles), and the gradient
+ * m·(e/Σe − hot)/max(Σm, 1) (softmax_grad) — kept as the kernel's second output, so the backward pass is
+ * one multiply by dy. The op path (losses.ts in scenes) takes ~12 kernels over the 8×64×128×7 logits and
+ * tfjs-backend-wasm's scalar Exp. `softmaxCrossEntropyFusible` says when: wasm with the SIMD kernels,
+ * float32, ≥ 4 logits, no tape recording the backward pass. Browser-safe.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { withKernelScope } from '../kernel-scope.js';
+import { activeSimd, simdFor } from './simd.js';
+
+export const SOFTMAX_CE_KERNEL = 'TfjsMtlSoftmaxCrossEntropy';
+
+type TensorInfo = tf.TensorInfo;
+
+/** inputs z, hot [P, C] and m [P] → [loss (scalar), gradient of the loss with respect to z [P, C]]. */
+const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
+  const { z, hot, m } = inputs as Record<string, TensorInfo>;
+  const simd = simdFor(backend);
+  if (simd === undefined) throw new Error(`${SOFTMAX_CE_KERNEL}: the SIMD kernels are not available here`);
+  const [P, C] = z!.shape as [number, number];
+  return withKernelScope('wasm', backend, (s) => {
+    const t = s.alloc([P, C]);
+    const mx = s.alloc([P]);
+    simd.kernels.softmax_shift(simd.offset(z!), P, C, simd.offset(t), simd.offset(mx));
+    const g = s.alloc([P, C]);
+    simd.kernels.exp_f32(simd.offset(t), P * C, simd.offset(g));
+    const sums = s.alloc([P]);
+    const picked = s.alloc([P]);
+    simd.kernels.softmax_rows(
+      simd.offset(g),
+      simd.offset(z!),
+      simd.offset(hot!),
+      P,
+      C,
+      simd.offset(sums),
+      simd.offset(picked),
+    );
+    const loss = s.alloc([]);
+    // views after the last allocation (a malloc may grow the memory)
+    const [mv, sv, xv, pv] = [s.values(m!), s.values(sums), s.values(mx), s.values(picked)];
+    let total = 0;
+    let count = 0;
+    for (let p = 0; p < P; p++) {
+      const w = mv[p]!;
+      if (w === 0) continue;
+      total += w * (Math.log(sv[p]!) + xv[p]! - pv[p]!);
+      count += w;
+    }
+    const n = Math.max(count, 1);
+    s.values(loss)[0] = total / n;
+    simd.kernels.softmax_grad(
+      simd.offset(g),
+      simd.offset(hot!),
+      simd.offset(m!),
+      simd.offset(sums),
+      P,
+      C,
+      1 / n,
+    );
+    return [loss, g];
+  });
+};
+
+let registered = false;
+
+interface EngineState {
+  state: { gradientDepth: number };
+}
+
+/** Whether `fusedSoftmaxCrossEntropy` can run on these logits here (see the module doc). */
+export function softmaxCrossEntropyFusible(logits: tf.Tensor): boolean {
+  if (logits.dtype !== 'float32' || logits.size < 4 || logits.rank === 0) return false;
+  if ((tf.engine() as unknown as EngineState).state.gradientDepth > 1) return false;
+  return activeSimd() !== undefined;
+}
+
+/**
+ * Mean over the rows with mask m ≠ 0 of m·(log Σ e^z − Σ z·oneHot), divided by max(Σ m, 1); logits and
+ * oneHot [..., C], mask one value per row. Call only when `softmaxCrossEntropyFusible(logits)`.
+ */
+export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  if (!registered) {
+    registered = true;
+    tf.registerKernel({ kernelName: SOFTMAX_CE_KERNEL, backendName: 'wasm', kernelFunc });
+  }
+  const C = logits.shape[logits.rank - 1]!;
+  const P = logits.size / C;
+  if (oneHot.size !== logits.size || mask.size !== P)
+    throw new Error(
+      `${SOFTMAX_CE_KERNEL}: logits [${logits.shape.join(', ')}], one-hot [${oneHot.shape.join(', ')}] and mask [${mask.shape.join(', ')}] do not match`,
+    );
+  const op = tf.customGrad((z, save) => {
+    const [loss, g] = tf.tidy(() =>
+      tf.engine().runKernel<tf.Tensor[]>(
+        SOFTMAX_CE_KERNEL,
+        {
+          z: tf.reshape(z as tf.Tensor, [P, C]),
+          hot: tf.reshape(tf.cast(oneHot, 'float32'), [P, C]),
+          m: tf.reshape(tf.cast(mask, 'float32'), [P]),
+        },
+        {},
+      ),
+    );
+    (save as tf.GradSaveFunc)([g!]);
+    return {
+      value: loss as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.reshape(tf.mul(saved[0]!, dy), logits.shape),
+    };
+  });
+  return op(logits);
+}
