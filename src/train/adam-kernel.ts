@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { simdFor } from '../backend/simd/simd.js';
 
 /**
  * One Adam step over many variables as a single kernel on the CPU-memory backends (`cpu`, `wasm`):
  * a plain loop over the parameters instead of ~15 elementwise kernels, whose per-launch overhead
- * (5–20 µs each) dominates small models. Other backends use the op-by-op path in `FusedAdam`.
+ * (5–20 µs each) dominates small models. On wasm with our SIMD module (backend/simd) the loop is its
+ * `adam_step`, four values at a time. Other backends use the op-by-op path in `FusedAdam`.
  */
 export const ADAM_STEP_KERNEL = 'TfjsMtlAdamStep';
 
@@ -81,6 +83,33 @@ const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const ins = splitInputs(inputs, a.count);
   // allocate every output first: a malloc may grow the heap and detach earlier views
   const outs = [...ins.params, ins.m, ins.v].map((t) => b.makeOutput([...t.shape], 'float32'));
+  const simd = simdFor(backend);
+  if (simd !== undefined) {
+    // our SIMD module's loop, in float32 (the JS loop below computes in doubles)
+    const [om, ov] = [simd.offset(outs[a.count]!), simd.offset(outs[a.count + 1]!)];
+    const [m, v] = [simd.offset(ins.m), simd.offset(ins.v)];
+    let off = 0;
+    ins.params.forEach((p, i) => {
+      const n = tf.util.sizeFromShape(p.shape);
+      simd.kernels.adam_step(
+        simd.offset(p),
+        simd.offset(ins.grads[i]!),
+        m + 4 * off,
+        v + 4 * off,
+        n,
+        simd.offset(outs[i]!),
+        om + 4 * off,
+        ov + 4 * off,
+        a.beta1,
+        a.beta2,
+        a.learningRate / a.bc1,
+        1 / a.bc2,
+        a.epsilon,
+      );
+      off += n;
+    });
+    return outs;
+  }
   const view = (t: tf.TensorInfo) => b.typedArrayFromHeap(t);
   adamLoop(
     ins.params.map(view),

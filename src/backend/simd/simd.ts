@@ -50,6 +50,21 @@ export interface SimdExports {
   softmax_shift(z: number, rows: number, C: number, t: number, mx: number): void;
   softmax_rows(e: number, z: number, hot: number, rows: number, C: number, s: number, picked: number): void;
   softmax_grad(e: number, hot: number, m: number, s: number, rows: number, C: number, scale: number): void;
+  adam_step(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    outP: number,
+    outM: number,
+    outV: number,
+    beta1: number,
+    beta2: number,
+    step: number,
+    invBc2: number,
+    epsilon: number,
+  ): void;
   masked_l1_grad(f: number, y: number, m: number, rows: number, k: number, scale: number, out: number): void;
 }
 
