@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
 import { makeSimdConv2DBackpropFilter } from './simd/conv-filter-grad.js';
 import { makeSimdExp } from './simd/exp.js';
+import { simdFor } from './simd/simd.js';
 import { makeSimdTranspose } from './simd/transpose.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -53,13 +54,15 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
 // (≈1 ns each; XNNPACK ≈0.05-0.1 ns). Measured with wasm-simd on Node 20: one
-// extra kernel round trip + XNNPACK operator creation ≈10 µs, and wasm's
-// Transpose ≈4-5 ns per element moved.
+// extra kernel round trip + XNNPACK operator creation ≈10 µs, and a transposed
+// element ≈4-5 ns through wasm's Transpose, ≈1 through our SIMD module's.
 const CALL_OVERHEAD_MACS = 10_000;
 const TRANSPOSE_MACS_PER_ELEMENT = 4.5;
+const SIMD_TRANSPOSE_MACS_PER_ELEMENT = 1;
 
-function xnnPaysOff(work: number, calls: number, transposedElements: number): boolean {
-  return work >= calls * CALL_OVERHEAD_MACS + TRANSPOSE_MACS_PER_ELEMENT * transposedElements;
+function xnnPaysOff(backend: object, work: number, calls: number, transposedElements: number): boolean {
+  const perElement = simdFor(backend) ? SIMD_TRANSPOSE_MACS_PER_ELEMENT : TRANSPOSE_MACS_PER_ELEMENT;
+  return work >= calls * CALL_OVERHEAD_MACS + perElement * transposedElements;
 }
 
 // Marks our kernelFuncs so a second registration (even from a duplicated copy
@@ -138,7 +141,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
     // (bias[N−1] on every row after the first) and applies bias and relu/relu6
     // once per 48-wide block of K. Only XNNPACK is right, whatever it costs.
     const worth = (calls: number, transposed: number): boolean =>
-      fused || xnnPaysOff(batch * work, calls, transposed);
+      fused || xnnPaysOff(args.backend, batch * work, calls, transposed);
 
     const callOrig = (s: Scope, a3: TensorInfo, b3: TensorInfo): TensorInfo =>
       s.call(orig, { ...inputs, a: a3, b: b3 }, { ...attrs, transposeA: false, transposeB: false });
