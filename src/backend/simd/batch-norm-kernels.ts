@@ -62,7 +62,7 @@ const forward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     const scaleT = s.make([C], (v) => {
       for (let c = 0; c < C; c++) v[c] = g[c]! / Math.sqrt(variance[c]! + epsilon);
     });
-    const y = s.make(x!.shape, () => {});
+    const y = s.alloc(x!.shape); // every value written by bn_apply
     simd.kernels.bn_apply(
       simd.offset(x!),
       rows,
@@ -121,7 +121,7 @@ const backward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
         out[2 * C + c] = (-a * sums[c]!) / rows;
       }
     });
-    const dx = s.make(x!.shape, () => {});
+    const dx = s.alloc(x!.shape); // every value written by bn_grad_apply
     const at = simd.offset(coefficients);
     simd.kernels.bn_grad_apply(
       simd.offset(dy!),

@@ -59,7 +59,8 @@ export function convFilterGradient(
   const Wp = Math.max(left + W, (Wo - 1) * sw + (kw - 1) * dw + 1);
   const P = N * Ho * Wo;
   // xᵀ zero-padded: [Cin, N, Hp, Wp]
-  const padded = s.make([Cin, N, Hp, Wp], () => {});
+  const padded = s.alloc([Cin, N, Hp, Wp]);
+  simd.kernels.zero(simd.offset(padded), 4 * Cin * N * Hp * Wp);
   simd.kernels.copy4(
     simd.offset(x),
     simd.offset(padded) + 4 * (top * Wp + left),

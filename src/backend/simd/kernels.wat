@@ -430,4 +430,8 @@
               (f32.add (f32.sqrt (f32.mul (local.get $vs) (local.get $invBc2))) (local.get $eps)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $one))))
+
+  ;; bytes zero bytes from at (memory.fill).
+  (func (export "zero") (param $at i32) (param $bytes i32)
+    (memory.fill (local.get $at) (i32.const 0) (local.get $bytes)))
 )

@@ -45,7 +45,7 @@ const backward: tf.KernelFunc = ({ inputs, backend }) => {
   return withKernelScope('wasm', backend, (s) => {
     const { rows, k, denominator } = sums(s, simd, f!, y!, m!);
     const scale = s.values(dy!)[0]! / denominator;
-    const out = s.make([rows, k], () => {});
+    const out = s.alloc([rows, k]); // every value written by masked_l1_grad
     simd.kernels.masked_l1_grad(
       simd.offset(f!),
       simd.offset(y!),

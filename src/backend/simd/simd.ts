@@ -45,6 +45,7 @@ export interface SimdExports {
     dx: number,
   ): void;
   copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
+  zero(at: number, bytes: number): void;
   exp_f32(x: number, n: number, out: number): void;
   masked_l1_sums(f: number, y: number, m: number, rows: number, k: number, sums: number): void;
   softmax_shift(z: number, rows: number, C: number, t: number, mx: number): void;
