@@ -49,6 +49,7 @@ export {
 } from './experiments/seed-toy.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './backend/wasm-kernels.js';
 export { registerLeanGradients, LEAN_GRADIENT_KERNELS } from './backend/lean-gradients.js';
+export { setSimdKernelsEnabled } from './backend/simd/simd.js';
 export {
   registerConvGradient,
   dilatedConv2dInputGradient,

@@ -110,8 +110,19 @@ function instantiate(memory: WebAssembly.Memory): SimdExports | null {
   }
 }
 
+let enabled = true;
+
+/**
+ * Turns our SIMD kernels off (every caller then takes its op path or wasm's own kernel) or back on: for
+ * comparisons, and as an escape hatch should an engine's SIMD misbehave. On by default.
+ */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
 /** The SIMD kernels over `backend`'s memory, or undefined where they cannot run (see the module doc). */
 export function simdFor(backend: object): Simd | undefined {
+  if (!enabled) return undefined;
   const b = backend as Partial<WasmBackendLike>;
   const memory = b.wasm?.wasmMemory ?? b.wasm?.asm?.memory;
   if (!isMemory(memory) || typeof b.getMemoryOffset !== 'function') return undefined;
