@@ -242,6 +242,11 @@ describe('conv2d gradients on wasm match cpu', () => {
     ],
   });
   cases.push({ n: 2, h: 6, w: 6, cin: 2, cout: 3, k: 3, stride: 1, pad: 2 });
+  // The input gradient by phases: even kernels, a stride wider than the kernel (phases no tap reaches),
+  // channel counts past a SIMD vector.
+  cases.push({ n: 2, h: 9, w: 10, cin: 12, cout: 9, k: 2, stride: 2, pad: 'same' });
+  cases.push({ n: 1, h: 13, w: 11, cin: 8, cout: 6, k: 4, stride: 3, pad: 'valid' });
+  cases.push({ n: 2, h: 9, w: 9, cin: 5, cout: 4, k: 3, stride: 4, pad: 'same' });
 
   for (const c of cases) {
     it(`x[${c.n},${c.h},${c.w},${c.cin}] k${c.k}→${c.cout} stride ${String(c.stride)} pad ${JSON.stringify(c.pad)}`, async () => {

@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
 import { makeSimdConv2DBackpropFilter } from './simd/conv-filter-grad.js';
+import { stridedConvInputGradient } from './simd/conv-input-grad.js';
 import { makeSimdExp } from './simd/exp.js';
 import { simdFor } from './simd/simd.js';
 import { makeSimdTranspose } from './simd/transpose.js';
@@ -307,6 +308,13 @@ function makeConv2DBackpropInput(orig: KernelFunc): KernelFunc {
     const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw } = info;
     const { strideHeight: sh, strideWidth: sw, outChannels: Cout, batchSize: N } = info;
     if (Ho === 0 || Wo === 0 || size(attrs.inputShape) === 0) return orig(args);
+    const simd = simdFor(args.backend);
+    if ((sh > 1 || sw > 1) && simd !== undefined) {
+      // by phases, without the zeros (simd/conv-input-grad.ts)
+      return withKernelScope(BACKEND, args.backend, (s) =>
+        stridedConvInputGradient(s, simd, dy, filter, info),
+      );
+    }
     // Data extent after zero insertion, including the s−1 zeros that trail the last row/col.
     const rows = Ho * sh;
     const cols = Wo * sw;
