@@ -65,37 +65,45 @@ describe('maskedSoftmaxCrossEntropy', () => {
         expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
       });
 
-      it('equals plain ops on random logits with a mask that drops labelled pixels', async () => {
-        const shape = [2, 4, 6, 7];
-        const z = tf.randomNormal(shape, 0, 3, 'float32', 5);
-        const y = tf.randomUniform([2, 4, 6], -1, 7, 'int32', 6);
-        const hot = tf.oneHot(y, 7).toFloat();
-        const keep = tf.cast(tf.greater(tf.randomUniform([2, 4, 6, 1], 0, 1, 'float32', 7), 0.25), 'float32');
-        const m = tf.mul(tf.sum(hot, -1, true), keep);
-        const reference = (zz: tf.Tensor) => {
-          const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(zz), hot), -1, true));
-          return tf.div(tf.sum(tf.mul(nll, m)), tf.maximum(tf.sum(m), 1));
-        };
-        const before = tf.memory().numTensors;
-        const profile = await tf.profile(() =>
-          tf
-            .grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z)
-            .dispose(),
-        );
-        if (backend === 'wasm')
-          expect(profile.kernels.map((k) => k.name)).toContain('TfjsMtlSoftmaxCrossEntropy');
-        const [v, g, vRef, gRef] = tf.tidy(() => [
-          maskedSoftmaxCrossEntropy(z, hot, m),
-          tf.grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z),
-          reference(z),
-          tf.grad(reference)(z),
-        ]);
-        close(await v.data(), await vRef.data(), 1e-5);
-        close(await g.data(), await gRef.data(), 1e-5);
-        tf.dispose([v, g, vRef, gRef]);
-        expect(tf.memory().numTensors).toBe(before);
-        tf.dispose([z, y, hot, keep, m]);
-      });
+      for (const shape of [
+        [2, 4, 6, 7],
+        [1, 1, 5, 3], // odd row and class counts
+        [1, 13, 1, 9],
+      ])
+        it(`equals plain ops on random logits [${shape.join(',')}] with a mask that drops labelled pixels`, async () => {
+          const classes = shape[3]!;
+          const z = tf.randomNormal(shape, 0, 3, 'float32', 5);
+          const y = tf.randomUniform(shape.slice(0, 3), -1, classes, 'int32', 6);
+          const hot = tf.oneHot(y, classes).toFloat();
+          const keep = tf.cast(
+            tf.greater(tf.randomUniform([...shape.slice(0, 3), 1], 0, 1, 'float32', 7), 0.25),
+            'float32',
+          );
+          const m = tf.mul(tf.sum(hot, -1, true), keep);
+          const reference = (zz: tf.Tensor) => {
+            const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(zz), hot), -1, true));
+            return tf.div(tf.sum(tf.mul(nll, m)), tf.maximum(tf.sum(m), 1));
+          };
+          const before = tf.memory().numTensors;
+          const profile = await tf.profile(() =>
+            tf
+              .grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z)
+              .dispose(),
+          );
+          if (backend === 'wasm')
+            expect(profile.kernels.map((k) => k.name)).toContain('TfjsMtlSoftmaxCrossEntropy');
+          const [v, g, vRef, gRef] = tf.tidy(() => [
+            maskedSoftmaxCrossEntropy(z, hot, m),
+            tf.grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z),
+            reference(z),
+            tf.grad(reference)(z),
+          ]);
+          close(await v.data(), await vRef.data(), 1e-5);
+          close(await g.data(), await gRef.data(), 1e-5);
+          tf.dispose([v, g, vRef, gRef]);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose([z, y, hot, keep, m]);
+        });
     });
   }
 
