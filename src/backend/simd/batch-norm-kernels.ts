@@ -4,7 +4,7 @@
  * and the moving statistics' update — and backward `TfjsMtlBatchNormGrad` — one pass for Σg and Σg·(x − μ),
  * one for dx = γ/√(σ² + ε)·(g − mean(g) − x̂·mean(g·x̂)), g the output gradient through the ReLU. The op
  * form (batch-norm.ts in scenes) takes ~10 kernels forward and ~12 backward per layer, each a pass over the
- * activations; here it is five passes in all.
+ * activations; here it is four passes in all.
  *
  * `batchNormFusible` says when: the wasm backend with the SIMD kernels loaded, float32, channels a multiple
  * of 4, and no tape recording the backward pass (the gradient kernel has no gradient of its own).

@@ -1,8 +1,9 @@
 ;; SIMD loops over the wasm backend's own memory, for the element-wise and per-channel work around the
 ;; convolutions of a training step: passes that tfjs-backend-wasm runs as several scalar kernels, each
 ;; one more trip over the data. Every pointer is a byte offset into that memory (a tensor's
-;; getMemoryOffset); channels-last data of `rows` rows of C values, C a multiple of 4. Nothing here
-;; allocates or keeps state: callers pass every buffer, accumulators included.
+;; getMemoryOffset); the per-channel loops (batch norm) take channels-last data of `rows` rows of C values,
+;; C a multiple of 4; the others say their layout. Nothing here allocates or keeps state: callers pass
+;; every buffer, accumulators included.
 ;;
 ;; Built by scripts/build-simd.mjs into kernels-wasm.ts (a shared-memory variant for the threaded build
 ;; and one importing a plain memory, the import below rewritten).
