@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, randn, rng } from '../../../test/backend-compare.js';
 import { batchNormFusible, fusedBatchNorm } from './batch-norm-kernels.js';
+import { SIMD_PLAIN_MEMORY, SIMD_SHARED_MEMORY } from './kernels-wasm.js';
 import { activeSimd, simdFor } from './simd.js';
 
 /** relu?((x − μ)/√(σ² + ε)·γ + β) from plain ops, autodiff through μ and σ². */
@@ -30,6 +32,11 @@ describe('kernels.wat', () => {
     const script = fileURLToPath(new URL('../../../scripts/build-simd.mjs', import.meta.url));
     // exits 1 with a message when stale
     execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' });
+  });
+
+  it('stays under 4 KB, so that browsers compile it synchronously on the main thread', () => {
+    for (const base64 of [SIMD_SHARED_MEMORY, SIMD_PLAIN_MEMORY])
+      expect(Buffer.from(base64, 'base64').length).toBeLessThan(4096);
   });
 
   for (const shared of [false, true]) {

@@ -3,7 +3,9 @@
  * write tensors where the backend keeps them: a tensor is at `getMemoryOffset(dataId)`, no copies. One
  * instance per memory (the threaded build's is shared, the single-threaded one's plain). Unavailable —
  * `simdKernels` returns undefined and callers keep their op path — on other backends, where the engine
- * has no WebAssembly SIMD, or when the backend does not expose its memory. Browser-safe.
+ * has no WebAssembly SIMD, or when the backend does not expose its memory. The module is compiled
+ * synchronously on first use, so it is kept under 4 KB (browsers refuse bigger synchronous compiles on the
+ * main thread; a test checks the size). Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
 import { SIMD_PLAIN_MEMORY, SIMD_SHARED_MEMORY } from './kernels-wasm.js';
