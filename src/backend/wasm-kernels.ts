@@ -16,6 +16,8 @@
  *  - `Transpose` (inside every one of the above) moves ~2 ns per element; our
  *    SIMD module's strided copy does it in half (simd/transpose.ts).
  *  - `Exp` is a scalar std::exp loop (~10 ns a value); SIMD expf (simd/exp.ts).
+ *  - `ResizeBilinear` and its gradient loop pixel by pixel; separable SIMD passes
+ *    (simd/resize-bilinear.ts).
  *
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
@@ -24,6 +26,7 @@ import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
 import { makeSimdConv2DBackpropFilter } from './simd/conv-filter-grad.js';
 import { stridedConvInputGradient } from './simd/conv-input-grad.js';
 import { makeSimdExp } from './simd/exp.js';
+import { makeSimdResizeBilinear, makeSimdResizeBilinearGrad } from './simd/resize-bilinear.js';
 import { simdFor } from './simd/simd.js';
 import { makeSimdTranspose } from './simd/transpose.js';
 
@@ -51,6 +54,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Mean',
   'Transpose',
   'Exp',
+  'ResizeBilinear',
+  'ResizeBilinearGrad',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -513,6 +518,8 @@ export function registerWasmTrainingKernels(): void {
   replace('Mean', (orig) => makeLeadingReduce(orig, true));
   replace('Transpose', (orig) => mark(makeSimdTranspose(orig)));
   replace('Exp', (orig) => mark(makeSimdExp(orig)));
+  replace('ResizeBilinear', (orig) => mark(makeSimdResizeBilinear(orig)));
+  replace('ResizeBilinearGrad', (orig) => mark(makeSimdResizeBilinearGrad(orig)));
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({

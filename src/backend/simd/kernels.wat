@@ -435,4 +435,130 @@
   ;; bytes zero bytes from at (memory.fill).
   (func (export "zero") (param $at i32) (param $bytes i32)
     (memory.fill (local.get $at) (i32.const 0) (local.get $bytes)))
+
+  ;; Bilinear resizing, separably. lerp_rows: for each of `groups` blocks of inRows rows (rowLen values
+  ;; each), dst row y = a + (b − a)·w[y] with a, b the block's rows lo[y], hi[y] (i32 and f32 tables of
+  ;; outRows entries). lerp_cols: for each of `rows` rows of inCols pixels of C values, dst pixel x =
+  ;; a + (b − a)·w[x] with a, b the pixels lo[x], hi[x]. The _adjoint forms add each output's share back
+  ;; into dst (zeroed by the caller): (1 − w)·d into lo, w·d into hi.
+  (func (export "lerp_rows") (param $src i32) (param $dst i32) (param $groups i32) (param $inRows i32)
+    (param $rowLen i32) (param $outRows i32) (param $lo i32) (param $hi i32) (param $w i32)
+    (local $g i32) (local $y i32) (local $rb i32) (local $a i32) (local $b i32) (local $k i32) (local $k4 i32)
+    (local $f f32) (local $fv v128) (local $av v128) (local $n i32)
+    (local.set $rb (i32.shl (local.get $rowLen) (i32.const 2)))
+    (local.set $k4 (i32.shl (i32.and (local.get $rowLen) (i32.const -4)) (i32.const 2)))
+    (local.set $g (i32.const 0))
+    (loop $groups
+      (local.set $y (i32.const 0))
+      (loop $rows
+        (local.set $n (i32.shl (local.get $y) (i32.const 2)))
+        (local.set $a (i32.add (local.get $src) (i32.mul (i32.load (i32.add (local.get $lo) (local.get $n))) (local.get $rb))))
+        (local.set $b (i32.add (local.get $src) (i32.mul (i32.load (i32.add (local.get $hi) (local.get $n))) (local.get $rb))))
+        (local.set $f (f32.load (i32.add (local.get $w) (local.get $n))))
+        (local.set $fv (f32x4.splat (local.get $f)))
+        (local.set $k (i32.const 0))
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.ge_u (local.get $k) (local.get $k4)))
+            (local.set $av (v128.load align=4 (i32.add (local.get $a) (local.get $k))))
+            (v128.store align=4 (i32.add (local.get $dst) (local.get $k))
+              (f32x4.add (local.get $av) (f32x4.mul (f32x4.sub (v128.load align=4 (i32.add (local.get $b) (local.get $k)))
+                (local.get $av)) (local.get $fv))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $vec)))
+        (block $sdone
+          (loop $one
+            (br_if $sdone (i32.ge_u (local.get $k) (local.get $rb)))
+            (f32.store (i32.add (local.get $dst) (local.get $k))
+              (f32.add (f32.load (i32.add (local.get $a) (local.get $k)))
+                (f32.mul (f32.sub (f32.load (i32.add (local.get $b) (local.get $k)))
+                  (f32.load (i32.add (local.get $a) (local.get $k)))) (local.get $f))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $one)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $rb)))
+        (br_if $rows (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 1))) (local.get $outRows))))
+      (local.set $src (i32.add (local.get $src) (i32.mul (local.get $inRows) (local.get $rb))))
+      (br_if $groups (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 1))) (local.get $groups)))))
+
+  (func (export "lerp_rows_adjoint") (param $dy i32) (param $dst i32) (param $groups i32) (param $inRows i32)
+    (param $rowLen i32) (param $outRows i32) (param $lo i32) (param $hi i32) (param $w i32)
+    (local $g i32) (local $y i32) (local $rb i32) (local $a i32) (local $b i32) (local $k i32) (local $k4 i32)
+    (local $f f32) (local $fv v128) (local $gv v128) (local $dv v128) (local $n i32) (local $d f32)
+    (local.set $rb (i32.shl (local.get $rowLen) (i32.const 2)))
+    (local.set $k4 (i32.shl (i32.and (local.get $rowLen) (i32.const -4)) (i32.const 2)))
+    (local.set $g (i32.const 0))
+    (loop $groups
+      (local.set $y (i32.const 0))
+      (loop $rows
+        (local.set $n (i32.shl (local.get $y) (i32.const 2)))
+        (local.set $a (i32.add (local.get $dst) (i32.mul (i32.load (i32.add (local.get $lo) (local.get $n))) (local.get $rb))))
+        (local.set $b (i32.add (local.get $dst) (i32.mul (i32.load (i32.add (local.get $hi) (local.get $n))) (local.get $rb))))
+        (local.set $f (f32.load (i32.add (local.get $w) (local.get $n))))
+        (local.set $fv (f32x4.splat (local.get $f)))
+        (local.set $gv (f32x4.splat (f32.sub (f32.const 1) (local.get $f))))
+        (local.set $k (i32.const 0))
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.ge_u (local.get $k) (local.get $k4)))
+            (local.set $dv (v128.load align=4 (i32.add (local.get $dy) (local.get $k))))
+            (v128.store align=4 (i32.add (local.get $a) (local.get $k))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $a) (local.get $k))) (f32x4.mul (local.get $dv) (local.get $gv))))
+            (v128.store align=4 (i32.add (local.get $b) (local.get $k))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $b) (local.get $k))) (f32x4.mul (local.get $dv) (local.get $fv))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $vec)))
+        (block $sdone
+          (loop $one
+            (br_if $sdone (i32.ge_u (local.get $k) (local.get $rb)))
+            (local.set $d (f32.load (i32.add (local.get $dy) (local.get $k))))
+            (f32.store (i32.add (local.get $a) (local.get $k))
+              (f32.add (f32.load (i32.add (local.get $a) (local.get $k))) (f32.mul (local.get $d) (f32.sub (f32.const 1) (local.get $f)))))
+            (f32.store (i32.add (local.get $b) (local.get $k))
+              (f32.add (f32.load (i32.add (local.get $b) (local.get $k))) (f32.mul (local.get $d) (local.get $f))))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $one)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $rb)))
+        (br_if $rows (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 1))) (local.get $outRows))))
+      (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $inRows) (local.get $rb))))
+      (br_if $groups (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 1))) (local.get $groups)))))
+
+  (func (export "lerp_cols") (param $src i32) (param $dst i32) (param $rows i32) (param $inCols i32) (param $C i32)
+    (param $outCols i32) (param $lo i32) (param $hi i32) (param $w i32) (param $adjoint i32)
+    (local $r i32) (local $x i32) (local $pb i32) (local $a i32) (local $b i32) (local $c i32) (local $n i32)
+    (local $f f32) (local $va f32) (local $d f32)
+    (local.set $pb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (loop $rows
+      (local.set $x (i32.const 0))
+      (loop $cols
+        (local.set $n (i32.shl (local.get $x) (i32.const 2)))
+        (local.set $a (i32.mul (i32.load (i32.add (local.get $lo) (local.get $n))) (local.get $pb)))
+        (local.set $b (i32.mul (i32.load (i32.add (local.get $hi) (local.get $n))) (local.get $pb)))
+        (local.set $f (f32.load (i32.add (local.get $w) (local.get $n))))
+        (local.set $c (i32.const 0))
+        (loop $channels
+          (if (local.get $adjoint)
+            (then
+              ;; src is dy (outCols pixels a row), dst the input-sized gradient
+              (local.set $d (f32.load (local.get $src)))
+              (f32.store (i32.add (local.get $dst) (local.get $a))
+                (f32.add (f32.load (i32.add (local.get $dst) (local.get $a)))
+                  (f32.mul (local.get $d) (f32.sub (f32.const 1) (local.get $f)))))
+              (f32.store (i32.add (local.get $dst) (local.get $b))
+                (f32.add (f32.load (i32.add (local.get $dst) (local.get $b))) (f32.mul (local.get $d) (local.get $f))))
+              (local.set $src (i32.add (local.get $src) (i32.const 4))))
+            (else
+              (local.set $va (f32.load (i32.add (local.get $src) (local.get $a))))
+              (f32.store (local.get $dst) (f32.add (local.get $va)
+                (f32.mul (f32.sub (f32.load (i32.add (local.get $src) (local.get $b))) (local.get $va)) (local.get $f))))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 4)))))
+          (local.set $a (i32.add (local.get $a) (i32.const 4)))
+          (local.set $b (i32.add (local.get $b) (i32.const 4)))
+          (br_if $channels (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $C))))
+        (br_if $cols (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 1))) (local.get $outCols))))
+      ;; the next row: the input-sized side moves by inCols pixels
+      (if (local.get $adjoint)
+        (then (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $inCols) (local.get $pb)))))
+        (else (local.set $src (i32.add (local.get $src) (i32.mul (local.get $inCols) (local.get $pb))))))
+      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))))
 )

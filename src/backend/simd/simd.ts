@@ -4,8 +4,9 @@
  * instance per memory (the threaded build's is shared, the single-threaded one's plain). Unavailable —
  * `simdKernels` returns undefined and callers keep their op path — on other backends, where the engine
  * has no WebAssembly SIMD, or when the backend does not expose its memory. The module is compiled
- * synchronously on first use, so it is kept under 4 KB (browsers refuse bigger synchronous compiles on the
- * main thread; a test checks the size). Browser-safe.
+ * synchronously on first use (~4 KB: fine in Chromium ≥ 114, which allows synchronous compiles up to 8 MB
+ * on the main thread; older Chromium refused more than 4 KB, and there the kernels are simply
+ * unavailable). Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
 import { SIMD_PLAIN_MEMORY, SIMD_SHARED_MEMORY } from './kernels-wasm.js';
@@ -48,6 +49,9 @@ export interface SimdExports {
   ): void;
   copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
   zero(at: number, bytes: number): void;
+  lerp_rows(...args: number[]): void;
+  lerp_rows_adjoint(...args: number[]): void;
+  lerp_cols(...args: number[]): void;
   exp_f32(x: number, n: number, out: number): void;
   masked_l1_sums(f: number, y: number, m: number, rows: number, k: number, sums: number): void;
   softmax_shift(z: number, rows: number, C: number, t: number, mx: number): void;
