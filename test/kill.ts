@@ -1,6 +1,6 @@
 /** Starting the CLI in a child process and SIGKILLing it at a chosen moment of its checkpointing. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from './cli.js';
 
@@ -32,8 +32,19 @@ export function runAndKill(
       });
       cleanups.push(() => watcher.close());
     } else {
-      const target = join(checkpointDir, when.after === 1 ? 'checkpoint' : 'checkpoint.previous');
-      const timer = setInterval(() => existsSync(target) && kill(), 5);
+      // complete: the checkpoint(s) in place and no write under way (the second write renames
+      // checkpoint/ to checkpoint.previous/ before its staged folder becomes checkpoint/ — a kill between
+      // the two, which a loaded machine's polling can land, is the 'renamed away' state, not this one)
+      const complete = () => {
+        if (!existsSync(join(checkpointDir, 'checkpoint'))) return false;
+        if (when.after === 2 && !existsSync(join(checkpointDir, 'checkpoint.previous'))) return false;
+        try {
+          return !readdirSync(checkpointDir).some((name) => name.endsWith('.staging'));
+        } catch {
+          return false; // removed meanwhile (the run finished)
+        }
+      };
+      const timer = setInterval(() => complete() && kill(), 5);
       cleanups.push(() => clearInterval(timer));
     }
     child.on('exit', () => {
