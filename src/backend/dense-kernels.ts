@@ -19,7 +19,7 @@
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withKernelScope, type KernelScope } from './kernel-scope.js';
+import { higherOrderTape, withKernelScope, type KernelScope } from './kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -362,10 +362,6 @@ export function registerDenseKernels(): void {
   }
 }
 
-interface EngineState {
-  state: { gradientDepth: number };
-}
-
 /**
  * Whether `denseForward` can run here: float32 operands, an activation the kernels compute, the cpu or
  * wasm backend, and no tape recording the backward pass.
@@ -375,7 +371,7 @@ export function denseFusible(x: tf.Tensor, w: tf.Tensor, activation: string): bo
   if (x.dtype !== 'float32' || w.dtype !== 'float32') return false;
   const backend = tf.getBackend();
   if (backend !== 'cpu' && backend !== 'wasm') return false;
-  if ((tf.engine() as unknown as EngineState).state.gradientDepth > 1) return false;
+  if (higherOrderTape()) return false;
   registerDenseKernels();
   return tf.getKernel(DENSE_KERNEL, backend) !== undefined;
 }

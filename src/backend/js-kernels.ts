@@ -6,7 +6,7 @@
  * op path for other backends and for big inputs. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withKernelScope } from './kernel-scope.js';
+import { higherOrderTape, withKernelScope } from './kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -44,20 +44,13 @@ export function registerJsKernel(kernelName: string, compute: JsKernelCompute): 
   }
 }
 
-interface EngineState {
-  state: { gradientDepth: number };
-}
-
 /**
  * Whether the active backend runs JS kernels and no tape records the backward pass (their gradient
  * kernels have no gradients of their own).
  */
 export function jsKernelsUsable(): boolean {
   const backend = tf.getBackend();
-  return (
-    (backend === 'cpu' || backend === 'wasm') &&
-    (tf.engine() as unknown as EngineState).state.gradientDepth <= 1
-  );
+  return (backend === 'cpu' || backend === 'wasm') && !higherOrderTape();
 }
 
 /** Runs a JS kernel on a list of tensors (passed to the engine as a list, like AddN's). */

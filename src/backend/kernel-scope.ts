@@ -171,3 +171,15 @@ export function withKernelScope<R extends TensorInfo | TensorInfo[]>(
     scope.dispose();
   }
 }
+
+interface EngineState {
+  state: { gradientDepth: number };
+}
+
+/**
+ * Whether a second tape records the backward pass (higher-order gradients): then composite kernels,
+ * whose gradient kernels have no gradients of their own, must not run.
+ */
+export function higherOrderTape(): boolean {
+  return (tf.engine() as unknown as EngineState).state.gradientDepth > 1;
+}

@@ -11,7 +11,7 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withKernelScope } from '../kernel-scope.js';
+import { higherOrderTape, withKernelScope } from '../kernel-scope.js';
 import { activeSimd, simdFor, type Simd } from './simd.js';
 
 export const BATCH_NORM_KERNEL = 'TfjsMtlBatchNorm';
@@ -177,15 +177,11 @@ function register(): void {
   });
 }
 
-interface EngineState {
-  state: { gradientDepth: number };
-}
-
 /** Whether `fusedBatchNorm` can run on `x` here (see the module doc). */
 export function batchNormFusible(x: tf.Tensor): boolean {
   const C = x.shape[x.rank - 1] ?? 0;
   if (x.dtype !== 'float32' || C < 4 || C % 4 !== 0 || x.size === 0) return false;
-  if ((tf.engine() as unknown as EngineState).state.gradientDepth > 1) return false;
+  if (higherOrderTape()) return false;
   return activeSimd() !== undefined;
 }
 

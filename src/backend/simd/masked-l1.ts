@@ -7,7 +7,7 @@
  * when: wasm with the SIMD kernels, float32, and no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withKernelScope, type KernelScope } from '../kernel-scope.js';
+import { higherOrderTape, withKernelScope, type KernelScope } from '../kernel-scope.js';
 import { activeSimd, simdFor, type Simd } from './simd.js';
 
 export const MASKED_L1_KERNEL = 'TfjsMtlMaskedL1';
@@ -82,14 +82,10 @@ function register(): void {
   });
 }
 
-interface EngineState {
-  state: { gradientDepth: number };
-}
-
 /** Whether `fusedMaskedL1` can run here (see the module doc). */
 export function maskedL1Fusible(prediction: tf.Tensor): boolean {
   if (prediction.dtype !== 'float32' || prediction.size === 0 || prediction.rank === 0) return false;
-  if ((tf.engine() as unknown as EngineState).state.gradientDepth > 1) return false;
+  if (higherOrderTape()) return false;
   return activeSimd() !== undefined;
 }
 

@@ -8,7 +8,7 @@
  * float32, ≥ 4 logits, no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withKernelScope } from '../kernel-scope.js';
+import { higherOrderTape, withKernelScope } from '../kernel-scope.js';
 import { activeSimd, simdFor } from './simd.js';
 
 export const SOFTMAX_CE_KERNEL = 'TfjsMtlSoftmaxCrossEntropy';
@@ -66,14 +66,10 @@ const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
 
 let registered = false;
 
-interface EngineState {
-  state: { gradientDepth: number };
-}
-
 /** Whether `fusedSoftmaxCrossEntropy` can run on these logits here (see the module doc). */
 export function softmaxCrossEntropyFusible(logits: tf.Tensor): boolean {
   if (logits.dtype !== 'float32' || logits.size < 4 || logits.rank === 0) return false;
-  if ((tf.engine() as unknown as EngineState).state.gradientDepth > 1) return false;
+  if (higherOrderTape()) return false;
   return activeSimd() !== undefined;
 }
 
