@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { higherOrderTape, withKernelScope } from '../kernel-scope.js';
-import { activeSimd, simdFor, type Simd } from './simd.js';
+import { activeSimd, requireSimd } from './simd.js';
 
 export const BATCH_NORM_KERNEL = 'TfjsMtlBatchNorm';
 export const BATCH_NORM_GRAD_KERNEL = 'TfjsMtlBatchNormGrad';
@@ -32,12 +32,6 @@ function geometry(kernel: string, x: TensorInfo): { rows: number; C: number } {
       `${kernel}: needs float32 with channels a multiple of 4, got ${x.dtype} [${x.shape.join(', ')}]`,
     );
   return { rows: tf.util.sizeFromShape(x.shape) / C, C };
-}
-
-function requireSimd(kernel: string, backend: object): Simd {
-  const simd = simdFor(backend);
-  if (simd === undefined) throw new Error(`${kernel}: the SIMD kernels are not available on this backend`);
-  return simd;
 }
 
 /** inputs x, gamma, beta, movingMean, movingVariance → [y, movingMean′, movingVariance′, mean, variance]. */
@@ -97,48 +91,42 @@ const backward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return withKernelScope('wasm', backend, (s) => {
     const acc = s.make([4 * C], () => {});
     const reluFlag = relu ? 1 : 0;
-    simd.kernels.bn_grad_sums(
-      simd.offset(dy!),
-      simd.offset(y!),
-      simd.offset(x!),
-      rows,
-      C,
-      simd.offset(mean!),
-      reluFlag,
-      simd.offset(acc),
-    );
+    // both passes read dy, y (for the ReLU's mask), x and μ
+    const dyAt = simd.offset(dy!);
+    const yAt = simd.offset(y!);
+    const xAt = simd.offset(x!);
+    const meanAt = simd.offset(mean!);
+    simd.kernels.bn_grad_sums(dyAt, yAt, xAt, rows, C, meanAt, reluFlag, simd.offset(acc));
     const sums = Float64Array.from(simd.f64(simd.offset(acc), 2 * C));
     const g = s.values(gamma!).slice();
     const v = s.values(variance!).slice();
     const inv = v.map((vc) => 1 / Math.sqrt(vc + epsilon));
+    const dGammaValues = Float64Array.from(inv, (ic, c) => ic * sums[C + c]!);
     // dx = a·g + b·(x − μ) + d with a = γ·inv, b = −a·inv·dγ/n, d = −a·dβ/n
     const coefficients = s.make([3 * C], (out) => {
       for (let c = 0; c < C; c++) {
         const a = g[c]! * inv[c]!;
-        const dGamma = inv[c]! * sums[C + c]!;
         out[c] = a;
-        out[C + c] = (-a * inv[c]! * dGamma) / rows;
+        out[C + c] = (-a * inv[c]! * dGammaValues[c]!) / rows;
         out[2 * C + c] = (-a * sums[c]!) / rows;
       }
     });
     const dx = s.alloc(x!.shape); // every value written by bn_grad_apply
     const at = simd.offset(coefficients);
     simd.kernels.bn_grad_apply(
-      simd.offset(dy!),
-      simd.offset(y!),
-      simd.offset(x!),
+      dyAt,
+      yAt,
+      xAt,
       rows,
       C,
-      simd.offset(mean!),
+      meanAt,
       at,
       at + 4 * C,
       at + 8 * C,
       reluFlag,
       simd.offset(dx),
     );
-    const dGamma = s.make([C], (out) => {
-      for (let c = 0; c < C; c++) out[c] = inv[c]! * sums[C + c]!;
-    });
+    const dGamma = s.make([C], (out) => out.set(dGammaValues));
     const dBeta = s.make([C], (out) => out.set(sums.subarray(0, C)));
     return [dx, dGamma, dBeta];
   });

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withKernelScope, type KernelScope } from '../kernel-scope.js';
-import { activeSimd, simdFor, type Simd } from './simd.js';
+import { activeSimd, requireSimd, simdFor, type Simd } from './simd.js';
 
 export const CONV_FILTER_GRAD_KERNEL = 'TfjsMtlConv2DFilterGrad';
 
@@ -107,13 +107,6 @@ export function convFilterGradient(
   return s.reshape(product, [kh, kw, Cin, Cout]);
 }
 
-function requireSimd(backend: object): Simd {
-  const simd = simdFor(backend);
-  if (simd === undefined)
-    throw new Error(`${CONV_FILTER_GRAD_KERNEL}: the SIMD kernels are not available here`);
-  return simd;
-}
-
 /** Whether the patches path applies: NHWC float32 operands. */
 function applies(x: TensorInfo | undefined, dy: TensorInfo | undefined, dataFormat?: string): boolean {
   return (
@@ -130,7 +123,7 @@ function applies(x: TensorInfo | undefined, dy: TensorInfo | undefined, dataForm
 const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs;
   if (!applies(x, dy)) throw new Error(`${CONV_FILTER_GRAD_KERNEL}: needs non-empty float32 x and dy`);
-  const simd = requireSimd(backend);
+  const simd = requireSimd(CONV_FILTER_GRAD_KERNEL, backend);
   return withKernelScope('wasm', backend, (s) =>
     convFilterGradient(s, simd, x!, dy!, attrs as unknown as ConvFilterGradAttrs),
   );

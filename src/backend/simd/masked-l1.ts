@@ -8,18 +8,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { higherOrderTape, withKernelScope, type KernelScope } from '../kernel-scope.js';
-import { activeSimd, simdFor, type Simd } from './simd.js';
+import { activeSimd, requireSimd, type Simd } from './simd.js';
 
 export const MASKED_L1_KERNEL = 'TfjsMtlMaskedL1';
 export const MASKED_L1_GRAD_KERNEL = 'TfjsMtlMaskedL1Grad';
 
 type TensorInfo = tf.TensorInfo;
-
-function simdOf(kernel: string, backend: object): Simd {
-  const simd = simdFor(backend);
-  if (simd === undefined) throw new Error(`${kernel}: the SIMD kernels are not available on this backend`);
-  return simd;
-}
 
 /** The loss's denominator k·max(Σ m, 1) and numerator Σ m·Σ|f − y|. */
 function sums(s: KernelScope, simd: Simd, f: TensorInfo, y: TensorInfo, m: TensorInfo) {
@@ -32,7 +26,7 @@ function sums(s: KernelScope, simd: Simd, f: TensorInfo, y: TensorInfo, m: Tenso
 
 const forward: tf.KernelFunc = ({ inputs, backend }) => {
   const { f, y, m } = inputs as Record<string, TensorInfo>;
-  const simd = simdOf(MASKED_L1_KERNEL, backend);
+  const simd = requireSimd(MASKED_L1_KERNEL, backend);
   return withKernelScope('wasm', backend, (s) => {
     const { total, denominator } = sums(s, simd, f!, y!, m!);
     return s.make([], (v) => (v[0] = total / denominator));
@@ -41,7 +35,7 @@ const forward: tf.KernelFunc = ({ inputs, backend }) => {
 
 const backward: tf.KernelFunc = ({ inputs, backend }) => {
   const { dy, f, y, m } = inputs as Record<string, TensorInfo>;
-  const simd = simdOf(MASKED_L1_GRAD_KERNEL, backend);
+  const simd = requireSimd(MASKED_L1_GRAD_KERNEL, backend);
   return withKernelScope('wasm', backend, (s) => {
     const { rows, k, denominator } = sums(s, simd, f!, y!, m!);
     const scale = s.values(dy!)[0]! / denominator;

@@ -150,6 +150,13 @@ export function simdFor(backend: object): Simd | undefined {
   };
 }
 
+/** `simdFor(backend)`, or an error naming `kernel` (a kernel of ours run where the module is not). */
+export function requireSimd(kernel: string, backend: object): Simd {
+  const simd = simdFor(backend);
+  if (simd === undefined) throw new Error(`${kernel}: the SIMD kernels are not available on this backend`);
+  return simd;
+}
+
 /** `simdFor` of the active backend when it is wasm. */
 export function activeSimd(): Simd | undefined {
   return tf.getBackend() === 'wasm' ? simdFor(tf.backend()) : undefined;

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { higherOrderTape, withKernelScope } from '../kernel-scope.js';
-import { activeSimd, simdFor } from './simd.js';
+import { activeSimd, requireSimd } from './simd.js';
 
 export const SOFTMAX_CE_KERNEL = 'TfjsMtlSoftmaxCrossEntropy';
 
@@ -18,8 +18,7 @@ type TensorInfo = tf.TensorInfo;
 /** inputs z, hot [P, C] and m [P] → [loss (scalar), gradient of the loss with respect to z [P, C]]. */
 const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
   const { z, hot, m } = inputs as Record<string, TensorInfo>;
-  const simd = simdFor(backend);
-  if (simd === undefined) throw new Error(`${SOFTMAX_CE_KERNEL}: the SIMD kernels are not available here`);
+  const simd = requireSimd(SOFTMAX_CE_KERNEL, backend);
   const [P, C] = z!.shape as [number, number];
   return withKernelScope('wasm', backend, (s) => {
     const t = s.alloc([P, C]);
