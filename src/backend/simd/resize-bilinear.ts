@@ -7,9 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withKernelScope, type KernelScope } from '../kernel-scope.js';
-import { simdFor } from './simd.js';
-
-type TensorInfo = tf.TensorInfo;
+import { simdFor, type Simd } from './simd.js';
 
 /** Per output index: the two source indices and the weight of the second. */
 interface Table {
@@ -54,34 +52,22 @@ function gradTable(inSize: number, outSize: number, alignCorners: boolean): Tabl
 type Shape4 = [number, number, number, number];
 
 /**
- * Runs `body` with the row and column tables written into the backend's memory; returns its output.
- * `body` gets the tables' byte offsets: [lo, hi, w] for rows, then for columns.
+ * The row and column tables as one tensor in the backend's memory; returns their byte offsets: [lo, hi,
+ * w] for rows, then for columns. (Written at once: later mallocs may detach JS views, not the data.)
  */
-function withTables(
-  backend: object,
-  rows: Table,
-  cols: Table,
-  body: (s: KernelScope, at: number[]) => TensorInfo,
-  allocate: (s: KernelScope) => TensorInfo[],
-): TensorInfo {
-  const simd = simdFor(backend)!;
-  return withKernelScope('wasm', backend, (s) => {
-    const R = rows.lo.length;
-    const C = cols.lo.length;
-    const tables = s.alloc([3 * (R + C)]);
-    allocate(s);
-    // views after the last allocation (a malloc may grow the memory)
-    const base = simd.offset(tables);
-    const buffer = simd.memory.buffer;
-    const at = [0, R, 2 * R, 3 * R, 3 * R + C, 3 * R + 2 * C].map((k) => base + 4 * k);
-    new Int32Array(buffer, at[0], R).set(rows.lo);
-    new Int32Array(buffer, at[1], R).set(rows.hi);
-    new Float32Array(buffer, at[2], R).set(rows.w);
-    new Int32Array(buffer, at[3], C).set(cols.lo);
-    new Int32Array(buffer, at[4], C).set(cols.hi);
-    new Float32Array(buffer, at[5], C).set(cols.w);
-    return body(s, at);
-  });
+function writeTables(s: KernelScope, simd: Simd, rows: Table, cols: Table): number[] {
+  const R = rows.lo.length;
+  const C = cols.lo.length;
+  const base = simd.offset(s.alloc([3 * (R + C)]));
+  const buffer = simd.memory.buffer;
+  const at = [0, R, 2 * R, 3 * R, 3 * R + C, 3 * R + 2 * C].map((k) => base + 4 * k);
+  new Int32Array(buffer, at[0], R).set(rows.lo);
+  new Int32Array(buffer, at[1], R).set(rows.hi);
+  new Float32Array(buffer, at[2], R).set(rows.w);
+  new Int32Array(buffer, at[3], C).set(cols.lo);
+  new Int32Array(buffer, at[4], C).set(cols.hi);
+  new Float32Array(buffer, at[5], C).set(cols.w);
+  return at;
 }
 
 /** Wraps wasm's `ResizeBilinear` (see the module doc). */
@@ -95,19 +81,19 @@ export function makeSimdResizeBilinear(orig: tf.KernelFunc): tf.KernelFunc {
     const [B, H, W, C] = x.shape as Shape4;
     const [newH, newW] = attrs.size;
     if (B * H * W * C === 0 || newH * newW === 0) return orig(args);
-    let tmp: TensorInfo | undefined;
-    let out: TensorInfo | undefined;
-    return withTables(
-      args.backend,
-      forwardTable(H, newH, attrs.alignCorners, attrs.halfPixelCenters),
-      forwardTable(W, newW, attrs.alignCorners, attrs.halfPixelCenters),
-      (_, [loR, hiR, wR, loC, hiC, wC]) => {
-        simd.kernels.lerp_cols(simd.offset(x), simd.offset(tmp!), B * H, W, C, newW, loC!, hiC!, wC!, 0);
-        simd.kernels.lerp_rows(simd.offset(tmp!), simd.offset(out!), B, H, newW * C, newH, loR!, hiR!, wR!);
-        return out!;
-      },
-      (s) => [(tmp = s.alloc([B, H, newW, C])), (out = s.alloc([B, newH, newW, C]))],
-    );
+    return withKernelScope('wasm', args.backend, (s) => {
+      const [loR, hiR, wR, loC, hiC, wC] = writeTables(
+        s,
+        simd,
+        forwardTable(H, newH, attrs.alignCorners, attrs.halfPixelCenters),
+        forwardTable(W, newW, attrs.alignCorners, attrs.halfPixelCenters),
+      );
+      const tmp = s.alloc([B, H, newW, C]);
+      const out = s.alloc([B, newH, newW, C]);
+      simd.kernels.lerp_cols(simd.offset(x), simd.offset(tmp), B * H, W, C, newW, loC!, hiC!, wC!, 0);
+      simd.kernels.lerp_rows(simd.offset(tmp), simd.offset(out), B, H, newW * C, newH, loR!, hiR!, wR!);
+      return out;
+    });
   };
 }
 
@@ -123,30 +109,20 @@ export function makeSimdResizeBilinearGrad(orig: tf.KernelFunc): tf.KernelFunc {
     const [B, xH, xW, C] = images.shape as Shape4;
     const [, yH, yW] = dy.shape as Shape4;
     if (B * xH * xW * C === 0 || yH * yW === 0) return orig(args);
-    let tmp: TensorInfo | undefined;
-    let dx: TensorInfo | undefined;
-    return withTables(
-      args.backend,
-      gradTable(xH, yH, alignCorners),
-      gradTable(xW, yW, alignCorners),
-      (_, [loR, hiR, wR, loC, hiC, wC]) => {
-        simd.kernels.zero(simd.offset(tmp!), 4 * B * xH * yW * C);
-        simd.kernels.zero(simd.offset(dx!), 4 * B * xH * xW * C);
-        simd.kernels.lerp_rows_adjoint(
-          simd.offset(dy),
-          simd.offset(tmp!),
-          B,
-          xH,
-          yW * C,
-          yH,
-          loR!,
-          hiR!,
-          wR!,
-        );
-        simd.kernels.lerp_cols(simd.offset(tmp!), simd.offset(dx!), B * xH, xW, C, yW, loC!, hiC!, wC!, 1);
-        return dx!;
-      },
-      (s) => [(tmp = s.alloc([B, xH, yW, C])), (dx = s.alloc([B, xH, xW, C]))],
-    );
+    return withKernelScope('wasm', args.backend, (s) => {
+      const [loR, hiR, wR, loC, hiC, wC] = writeTables(
+        s,
+        simd,
+        gradTable(xH, yH, alignCorners),
+        gradTable(xW, yW, alignCorners),
+      );
+      const tmp = s.alloc([B, xH, yW, C]);
+      const dx = s.alloc([B, xH, xW, C]);
+      simd.kernels.zero(simd.offset(tmp), 4 * B * xH * yW * C);
+      simd.kernels.zero(simd.offset(dx), 4 * B * xH * xW * C);
+      simd.kernels.lerp_rows_adjoint(simd.offset(dy), simd.offset(tmp), B, xH, yW * C, yH, loR!, hiR!, wR!);
+      simd.kernels.lerp_cols(simd.offset(tmp), simd.offset(dx), B * xH, xW, C, yW, loC!, hiC!, wC!, 1);
+      return dx;
+    });
   };
 }
