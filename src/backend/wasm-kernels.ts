@@ -60,15 +60,21 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
 // (≈1 ns each; XNNPACK ≈0.05-0.1 ns). Measured with wasm-simd on Node 20: one
-// extra kernel round trip + XNNPACK operator creation ≈10 µs, and a transposed
-// element ≈4-5 ns through wasm's Transpose, ≈1 through our SIMD module's.
+// extra kernel round trip + XNNPACK operator creation ≈10 µs, a transposed
+// element ≈4-5 ns through wasm's Transpose, ≈1 through our SIMD module's, and
+// XNNPACK packing its right operand (the "weights", K×N) ≈6-11 ns an element
+// when that tensor is new — in training every operand is: gradients, and
+// weights after each update (bench: 1.2 ms for a 4096×32 dy; the heads' filter
+// gradient hᵀ·dy 1.3 → 0.5 ms by packing dy rather than h).
 const CALL_OVERHEAD_MACS = 10_000;
 const TRANSPOSE_MACS_PER_ELEMENT = 4.5;
 const SIMD_TRANSPOSE_MACS_PER_ELEMENT = 1;
+const PACK_MACS_PER_ELEMENT = 8;
 
-function xnnPaysOff(backend: object, work: number, calls: number, transposedElements: number): boolean {
+/** The XNNPACK route's overhead in naive-loop MACs: calls, moved (transposed) elements, packed elements. */
+function xnnOverhead(backend: object, calls: number, transposed: number, packed: number): number {
   const perElement = simdFor(backend) ? SIMD_TRANSPOSE_MACS_PER_ELEMENT : TRANSPOSE_MACS_PER_ELEMENT;
-  return work >= calls * CALL_OVERHEAD_MACS + perElement * transposedElements;
+  return calls * CALL_OVERHEAD_MACS + perElement * transposed + PACK_MACS_PER_ELEMENT * packed;
 }
 
 // Marks our kernelFuncs so a second registration (even from a duplicated copy
@@ -146,8 +152,8 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
     // For fused ops wasm's fallback loop is wrong: it adds bias[min(i·N+j, N−1)]
     // (bias[N−1] on every row after the first) and applies bias and relu/relu6
     // once per 48-wide block of K. Only XNNPACK is right, whatever it costs.
-    const worth = (calls: number, transposed: number): boolean =>
-      fused || xnnPaysOff(args.backend, batch * work, calls, transposed);
+    const worth = (calls: number, transposed: number, packed: number): boolean =>
+      fused || batch * work >= xnnOverhead(args.backend, calls, transposed, packed);
 
     const callOrig = (s: Scope, a3: TensorInfo, b3: TensorInfo): TensorInfo =>
       s.call(orig, { ...inputs, a: a3, b: b3 }, { ...attrs, transposeA: false, transposeB: false });
@@ -160,11 +166,14 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
     if (batch === 1) {
       // Untransposed batch-1 operands already take XNNPACK.
       if (!ta && !tb) return orig(args);
-      // (A·B)ᵀ = Bᵀ·Aᵀ may move fewer elements, e.g. for x·Wᵀ with a big W and
-      // few rows of x. Not for fused ops: bias/activation apply along N.
-      const direct = tA + tB;
-      const swapped = fused ? Infinity : (tb ? 0 : K * N) + (ta ? 0 : M * K) + M * N;
-      if (!worth(1, Math.min(direct, swapped))) return orig(args);
+      // (A·B)ᵀ = Bᵀ·Aᵀ may cost less: it moves other elements (fewer for x·Wᵀ
+      // with a big W and few rows of x) and XNNPACK packs Aᵀ (K×M) instead of B
+      // (K×N). Not for fused ops: bias/activation apply along N.
+      const direct = xnnOverhead(args.backend, 1, tA + tB, K * N);
+      const swapped = fused
+        ? Infinity
+        : xnnOverhead(args.backend, 1, (tb ? 0 : K * N) + (ta ? 0 : M * K) + M * N, K * M);
+      if (!fused && work < Math.min(direct, swapped)) return orig(args);
       return withKernelScope(BACKEND, args.backend, (s) => {
         if (swapped < direct) {
           const bT = tb ? s.reshape(b, [1, N, K]) : s.transpose(s.reshape(b, [1, K, N]), [0, 2, 1]);
@@ -176,7 +185,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
     }
 
     if (batchB === 1) {
-      if (!worth(1, tA + tB)) return orig(args);
+      if (!worth(1, tA + tB, K * N)) return orig(args);
       // A shared right operand: fold A's batch into its rows, one XNNPACK call.
       return withKernelScope(BACKEND, args.backend, (s) => {
         const a3 = s.reshape(plainA(s, batchA), [1, batchA * M, K]);
@@ -186,7 +195,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
 
     // The output is transposed here, which a fused bias would not survive.
     if (batchA === 1 && !fused) {
-      if (!worth(1, tA + batchB * K * N + batchB * M * N)) return orig(args);
+      if (!worth(1, tA + batchB * K * N + batchB * M * N, batchB * K * N)) return orig(args);
       // A shared left operand: lay B's batches side by side along N, so that
       // A·[B0 B1 ...] = [A·B0 A·B1 ...] is a single XNNPACK call.
       return withKernelScope(BACKEND, args.backend, (s) => {
@@ -198,7 +207,7 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
       });
     }
 
-    if (!worth(batch, tA + tB)) return orig(args);
+    if (!worth(batch, tA + tB, batch * K * N)) return orig(args);
     // Independent batches: one XNNPACK call per matrix.
     return withKernelScope(BACKEND, args.backend, (s) => {
       const a3 = plainA(s, batchA);
