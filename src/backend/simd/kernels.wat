@@ -311,50 +311,113 @@
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))))
         (br $rows))))
 
-  ;; Softmax cross-entropy, pass 1 of 3: per row of C logits, mx[row] = max and t = z − mx.
+  ;; Softmax cross-entropy over rows of C logits, three passes (exp_f32 between the first two). Rows of
+  ;; C ≥ 4 go four logits at a time, the row's last four (at C − 4) overlapping the ones before: max and
+  ;; the shifted copy do not mind the overlap, the sums mask the lanes already counted, and the in-place
+  ;; gradient reads the last four before it writes the others. Rows of fewer go one logit at a time.
+
+  ;; Pass 1: mx[row] = max over the row, t = z − mx.
   (func (export "softmax_shift") (param $z i32) (param $rows i32) (param $C i32) (param $t i32) (param $mx i32)
-    (local $end i32) (local $j i32) (local $m f32) (local $rowBytes i32)
+    (local $end i32) (local $j i32) (local $m f32) (local $v f32) (local $rowBytes i32) (local $last i32)
+    (local $at i32) (local $vm v128)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
     (local.set $end (i32.add (local.get $mx) (i32.shl (local.get $rows) (i32.const 2))))
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $mx) (local.get $end)))
-        (local.set $m (f32.load (local.get $z)))
-        (local.set $j (i32.const 4))
-        (block $maxed
-          (loop $max
-            (br_if $maxed (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $z) (local.get $j)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $max)))
-        (f32.store (local.get $mx) (local.get $m))
-        (local.set $j (i32.const 0))
-        (loop $shift
-          (f32.store (i32.add (local.get $t) (local.get $j))
-            (f32.sub (f32.load (i32.add (local.get $z) (local.get $j))) (local.get $m)))
-          (br_if $shift (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
-        (local.set $z (i32.add (local.get $z) (local.get $rowBytes)))
-        (local.set $t (i32.add (local.get $t) (local.get $rowBytes)))
-        (local.set $mx (i32.add (local.get $mx) (i32.const 4)))
-        (br $rows))))
+    (if (i32.ge_u (local.get $C) (i32.const 4))
+      (then
+        (block $done
+          (loop $rows
+            (br_if $done (i32.ge_u (local.get $mx) (local.get $end)))
+            (local.set $vm (v128.load align=4 (local.get $z)))
+            (local.set $j (i32.const 16))
+            (block $maxed
+              (loop $max
+                (br_if $maxed (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (local.set $at (select (local.get $j) (local.get $last) (i32.lt_u (local.get $j) (local.get $last))))
+                (local.set $vm (f32x4.pmax (local.get $vm) (v128.load align=4 (i32.add (local.get $z) (local.get $at)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $max)))
+            (local.set $vm (f32x4.pmax (local.get $vm) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+              (local.get $vm) (local.get $vm))))
+            (local.set $vm (f32x4.pmax (local.get $vm) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11
+              (local.get $vm) (local.get $vm))))
+            (f32.store (local.get $mx) (f32x4.extract_lane 0 (local.get $vm)))
+            (local.set $j (i32.const 0))
+            (loop $shift
+              (local.set $at (select (local.get $j) (local.get $last) (i32.lt_u (local.get $j) (local.get $last))))
+              (v128.store align=4 (i32.add (local.get $t) (local.get $at))
+                (f32x4.sub (v128.load align=4 (i32.add (local.get $z) (local.get $at))) (local.get $vm)))
+              (br_if $shift (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16))) (local.get $rowBytes))))
+            (local.set $z (i32.add (local.get $z) (local.get $rowBytes)))
+            (local.set $t (i32.add (local.get $t) (local.get $rowBytes)))
+            (local.set $mx (i32.add (local.get $mx) (i32.const 4)))
+            (br $rows))))
+      (else
+        (block $done
+          (loop $rows
+            (br_if $done (i32.ge_u (local.get $mx) (local.get $end)))
+            (local.set $m (f32.load (local.get $z)))
+            (local.set $j (i32.const 4))
+            (block $maxed
+              (loop $max
+                (br_if $maxed (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (local.set $v (f32.load (i32.add (local.get $z) (local.get $j))))
+                (local.set $m (select (local.get $v) (local.get $m) (f32.gt (local.get $v) (local.get $m))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $max)))
+            (f32.store (local.get $mx) (local.get $m))
+            (local.set $j (i32.const 0))
+            (loop $shift
+              (f32.store (i32.add (local.get $t) (local.get $j))
+                (f32.sub (f32.load (i32.add (local.get $z) (local.get $j))) (local.get $m)))
+              (br_if $shift (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
+            (local.set $z (i32.add (local.get $z) (local.get $rowBytes)))
+            (local.set $t (i32.add (local.get $t) (local.get $rowBytes)))
+            (local.set $mx (i32.add (local.get $mx) (i32.const 4)))
+            (br $rows))))))
 
   ;; Pass 2 (after exp_f32 of t into e): per row, s[row] = Σ e and picked[row] = Σ z·hot.
   (func (export "softmax_rows") (param $e i32) (param $z i32) (param $hot i32) (param $rows i32) (param $C i32)
     (param $s i32) (param $picked i32)
-    (local $end i32) (local $j i32) (local $sum f32) (local $dot f32) (local $rowBytes i32)
+    (local $end i32) (local $j i32) (local $sum f32) (local $dot f32) (local $rowBytes i32) (local $last i32)
+    (local $at i32) (local $mask v128) (local $vs v128) (local $vd v128)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
     (local.set $end (i32.add (local.get $s) (i32.shl (local.get $rows) (i32.const 2))))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
-        (local.set $sum (f32.const 0))
-        (local.set $dot (f32.const 0))
-        (local.set $j (i32.const 0))
-        (loop $cols
-          (local.set $sum (f32.add (local.get $sum) (f32.load (i32.add (local.get $e) (local.get $j)))))
-          (local.set $dot (f32.add (local.get $dot) (f32.mul (f32.load (i32.add (local.get $z) (local.get $j)))
-            (f32.load (i32.add (local.get $hot) (local.get $j))))))
-          (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
+        (if (i32.ge_u (local.get $C) (i32.const 4))
+          (then
+            (local.set $vs (v128.const i32x4 0 0 0 0))
+            (local.set $vd (v128.const i32x4 0 0 0 0))
+            (local.set $j (i32.const 0))
+            (loop $cols
+              (local.set $at (select (local.get $j) (local.get $last) (i32.lt_u (local.get $j) (local.get $last))))
+              ;; the lanes of the last four that the ones before already counted: (j − at)/4 of them
+              (local.set $mask (i32x4.ge_s (v128.const i32x4 0 1 2 3)
+                (i32x4.splat (i32.shr_u (i32.sub (local.get $j) (local.get $at)) (i32.const 2)))))
+              (local.set $vs (f32x4.add (local.get $vs)
+                (v128.and (v128.load align=4 (i32.add (local.get $e) (local.get $at))) (local.get $mask))))
+              (local.set $vd (f32x4.add (local.get $vd)
+                (v128.and (f32x4.mul (v128.load align=4 (i32.add (local.get $z) (local.get $at)))
+                  (v128.load align=4 (i32.add (local.get $hot) (local.get $at)))) (local.get $mask))))
+              (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16))) (local.get $rowBytes))))
+            (local.set $sum (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $vs)) (f32x4.extract_lane 1 (local.get $vs)))
+              (f32.add (f32x4.extract_lane 2 (local.get $vs)) (f32x4.extract_lane 3 (local.get $vs)))))
+            (local.set $dot (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $vd)) (f32x4.extract_lane 1 (local.get $vd)))
+              (f32.add (f32x4.extract_lane 2 (local.get $vd)) (f32x4.extract_lane 3 (local.get $vd))))))
+          (else
+            (local.set $sum (f32.const 0))
+            (local.set $dot (f32.const 0))
+            (local.set $j (i32.const 0))
+            (loop $cols
+              (local.set $sum (f32.add (local.get $sum) (f32.load (i32.add (local.get $e) (local.get $j)))))
+              (local.set $dot (f32.add (local.get $dot) (f32.mul (f32.load (i32.add (local.get $z) (local.get $j)))
+                (f32.load (i32.add (local.get $hot) (local.get $j))))))
+              (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))))
         (f32.store (local.get $s) (local.get $sum))
         (f32.store (local.get $picked) (local.get $dot))
         (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
@@ -368,20 +431,43 @@
   (func (export "softmax_grad") (param $e i32) (param $hot i32) (param $m i32) (param $s i32) (param $rows i32)
     (param $C i32) (param $scale f32)
     (local $end i32) (local $j i32) (local $w f32) (local $inv f32) (local $rowBytes i32) (local $at i32)
+    (local $last i32) (local $vw v128) (local $vi v128) (local $tail v128)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
     (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
         (local.set $w (f32.mul (f32.load (local.get $m)) (local.get $scale)))
         (local.set $inv (f32.div (f32.const 1) (f32.load (local.get $s))))
-        (local.set $j (i32.const 0))
-        (loop $cols
-          (local.set $at (i32.add (local.get $e) (local.get $j)))
-          (f32.store (local.get $at) (f32.mul (local.get $w)
-            (f32.sub (f32.mul (f32.load (local.get $at)) (local.get $inv))
-              (f32.load (i32.add (local.get $hot) (local.get $j))))))
-          (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))
+        (if (i32.ge_u (local.get $C) (i32.const 4))
+          (then
+            (local.set $vw (f32x4.splat (local.get $w)))
+            (local.set $vi (f32x4.splat (local.get $inv)))
+            ;; the last four first (it overlaps the ones before, about to be overwritten)
+            (local.set $tail (f32x4.mul (local.get $vw)
+              (f32x4.sub (f32x4.mul (v128.load align=4 (i32.add (local.get $e) (local.get $last))) (local.get $vi))
+                (v128.load align=4 (i32.add (local.get $hot) (local.get $last))))))
+            (local.set $j (i32.const 0))
+            (block $whole
+              (loop $cols
+                (br_if $whole (i32.gt_u (local.get $j) (local.get $last)))
+                (local.set $at (i32.add (local.get $e) (local.get $j)))
+                (v128.store align=4 (local.get $at) (f32x4.mul (local.get $vw)
+                  (f32x4.sub (f32x4.mul (v128.load align=4 (local.get $at)) (local.get $vi))
+                    (v128.load align=4 (i32.add (local.get $hot) (local.get $j))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $cols)))
+            (if (i32.lt_u (local.get $j) (local.get $rowBytes))
+              (then (v128.store align=4 (i32.add (local.get $e) (local.get $last)) (local.get $tail)))))
+          (else
+            (local.set $j (i32.const 0))
+            (loop $cols
+              (local.set $at (i32.add (local.get $e) (local.get $j)))
+              (f32.store (local.get $at) (f32.mul (local.get $w)
+                (f32.sub (f32.mul (f32.load (local.get $at)) (local.get $inv))
+                  (f32.load (i32.add (local.get $hot) (local.get $j))))))
+              (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))))
         (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
         (local.set $hot (i32.add (local.get $hot) (local.get $rowBytes)))
         (local.set $m (i32.add (local.get $m) (i32.const 4)))
