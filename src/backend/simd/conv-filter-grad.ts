@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withKernelScope, type KernelScope } from '../kernel-scope.js';
+import { copyStrided } from './transpose.js';
 import { activeSimd, requireSimd, simdFor, type Simd } from './simd.js';
 
 export const CONV_FILTER_GRAD_KERNEL = 'TfjsMtlConv2DFilterGrad';
@@ -61,41 +62,25 @@ export function convFilterGradient(
   // xᵀ zero-padded: [Cin, N, Hp, Wp]
   const padded = s.alloc([Cin, N, Hp, Wp]);
   simd.kernels.zero(simd.offset(padded), 4 * Cin * N * Hp * Wp);
-  simd.kernels.copy4(
+  copyStrided(
+    simd,
     simd.offset(x),
     simd.offset(padded) + 4 * (top * Wp + left),
-    Cin,
-    N,
-    H,
-    W,
-    1,
-    H * W * Cin,
-    W * Cin,
-    Cin,
-    N * Hp * Wp,
-    Hp * Wp,
-    Wp,
-    1,
+    [Cin, N, H, W],
+    [1, H * W * Cin, W * Cin, Cin],
+    [N * Hp * Wp, Hp * Wp, Wp, 1],
   );
   // patchesᵀ [kh·kw·Cin, P]: row (r, c, ci) is the tap's window of channel ci
   const patches = s.alloc([kh * kw * Cin, P]);
   for (let r = 0; r < kh; r++) {
     for (let c = 0; c < kw; c++) {
-      simd.kernels.copy4(
+      copyStrided(
+        simd,
         simd.offset(padded) + 4 * (r * dh * Wp + c * dw),
         simd.offset(patches) + 4 * (r * kw + c) * Cin * P,
-        Cin,
-        N,
-        Ho,
-        Wo,
-        N * Hp * Wp,
-        Hp * Wp,
-        sh * Wp,
-        sw,
-        P,
-        Ho * Wo,
-        Wo,
-        1,
+        [Cin, N, Ho, Wo],
+        [N * Hp * Wp, Hp * Wp, sh * Wp, sw],
+        [P, Ho * Wo, Wo, 1],
       );
     }
   }

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelScope } from '../kernel-scope.js';
 import type { Simd } from './simd.js';
+import { copyStrided } from './transpose.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -54,39 +55,26 @@ export function stridedConvInputGradient(
       if (ay.taps === 0 || ax.taps === 0) {
         // no tap reaches this sub-grid: zeros
         const zeros = s.make([1, 1, 1, 1], () => {});
-        simd.kernels.copy4(
+        copyStrided(
+          simd,
           simd.offset(zeros),
           phaseAt,
-          N,
-          ay.length,
-          ax.length,
-          Cin,
-          0,
-          0,
-          0,
-          0,
-          ...outStrides,
+          [N, ay.length, ax.length, Cin],
+          [0, 0, 0, 0],
+          outStrides,
         );
         continue;
       }
       // the sub-filter [ty, tx, Cout, Cin]: taps first + (t−1−u)·s, flipped, in/out swapped
       const sub = s.alloc([ay.taps, ax.taps, Cout, Cin]);
       const at = (r: number, c: number) => (r * kw + c) * Cin * Cout;
-      simd.kernels.copy4(
+      copyStrided(
+        simd,
         simd.offset(filter) + 4 * at(ay.first + (ay.taps - 1) * sh, ax.first + (ax.taps - 1) * sw),
         simd.offset(sub),
-        ay.taps,
-        ax.taps,
-        Cout,
-        Cin,
-        -sh * kw * Cin * Cout,
-        -sw * Cin * Cout,
-        1,
-        Cout,
-        ax.taps * Cout * Cin,
-        Cout * Cin,
-        Cin,
-        1,
+        [ay.taps, ax.taps, Cout, Cin],
+        [-sh * kw * Cin * Cout, -sw * Cin * Cout, 1, Cout],
+        [ax.taps * Cout * Cin, Cout * Cin, Cin, 1],
       );
       // dy cropped where the front/back padding is negative
       const padBackY = ay.length + ay.taps - 1 - Ho - ay.padFront;
@@ -110,18 +98,13 @@ export function stridedConvInputGradient(
         { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
       );
       // into dx's sub-grid
-      simd.kernels.copy4(
+      copyStrided(
+        simd,
         simd.offset(phase),
         phaseAt,
-        N,
-        ay.length,
-        ax.length,
-        Cin,
-        ay.length * ax.length * Cin,
-        ax.length * Cin,
-        Cin,
-        1,
-        ...outStrides,
+        [N, ay.length, ax.length, Cin],
+        [ay.length * ax.length * Cin, ax.length * Cin, Cin, 1],
+        outStrides,
       );
     }
   }

@@ -214,6 +214,93 @@
         (br_if $l1 (i32.lt_u (local.tee $i1 (i32.add (local.get $i1) (i32.const 1))) (local.get $d1))))
       (br_if $l0 (i32.lt_u (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $d0)))))
 
+;; A transpose's strided copy whose inner two loops swap contiguity — x contiguous along i2, out along i3
+  ;; (s2 = o3 = 1): out[i0·o0 + i1·o1 + i2·o2 + i3] = x[i0·s0 + i1·s1 + i2 + i3·s3], in 4×4 tiles (four
+  ;; loads along i2, a shuffle transpose, four stores along i3), the edges one element at a time; groups of
+  ;; four i2 outermost, so that the writes run along four output rows at a time. (copy4 moves a transposed
+  ;; element 4 bytes at a time.)
+  (func (export "transpose_tiles") (param $x i32) (param $out i32) (param $d0 i32) (param $d1 i32)
+    (param $d2 i32) (param $d3 i32) (param $s0 i32) (param $s1 i32) (param $s3 i32) (param $o0 i32)
+    (param $o1 i32) (param $o2 i32)
+    (local $i0 i32) (local $i1 i32) (local $a i32) (local $b i32) (local $a4 i32) (local $b4 i32)
+    (local $p i32) (local $q i32) (local $src i32) (local $dst i32) (local $j i32) (local $rows i32)
+    (local $b0 i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128)
+    (local $t2 v128) (local $t3 v128)
+    (local.set $s0 (i32.shl (local.get $s0) (i32.const 2)))
+    (local.set $s1 (i32.shl (local.get $s1) (i32.const 2)))
+    (local.set $s3 (i32.shl (local.get $s3) (i32.const 2)))
+    (local.set $o0 (i32.shl (local.get $o0) (i32.const 2)))
+    (local.set $o1 (i32.shl (local.get $o1) (i32.const 2)))
+    (local.set $o2 (i32.shl (local.get $o2) (i32.const 2)))
+    (local.set $a4 (i32.and (local.get $d2) (i32.const -4)))
+    (local.set $b4 (i32.and (local.get $d3) (i32.const -4)))
+    (local.set $a (i32.const 0))
+    (block $groupsDone
+      (loop $groups
+        (br_if $groupsDone (i32.ge_u (local.get $a) (local.get $d2)))
+        ;; rows in this group: 4, or the 1–3 past the last whole group (then no tiles)
+        (local.set $rows (select (i32.const 4) (i32.sub (local.get $d2) (local.get $a))
+          (i32.lt_u (local.get $a) (local.get $a4))))
+        (local.set $i0 (i32.const 0))
+        (loop $l0
+          (local.set $i1 (i32.const 0))
+          (loop $l1
+            (local.set $p (i32.add (i32.add (i32.add (local.get $x) (i32.mul (local.get $i0) (local.get $s0)))
+              (i32.mul (local.get $i1) (local.get $s1))) (i32.shl (local.get $a) (i32.const 2))))
+            (local.set $q (i32.add (i32.add (i32.add (local.get $out) (i32.mul (local.get $i0) (local.get $o0)))
+              (i32.mul (local.get $i1) (local.get $o1))) (i32.mul (local.get $a) (local.get $o2))))
+            (local.set $b (i32.const 0))
+            (if (i32.eq (local.get $rows) (i32.const 4))
+              (then
+                (block $tilesDone
+                  (loop $tiles
+                    (br_if $tilesDone (i32.ge_u (local.get $b) (local.get $b4)))
+                    (local.set $src (i32.add (local.get $p) (i32.mul (local.get $b) (local.get $s3))))
+                    (local.set $v0 (v128.load align=4 (local.get $src)))
+                    (local.set $v1 (v128.load align=4 (i32.add (local.get $src) (local.get $s3))))
+                    (local.set $v2 (v128.load align=4 (i32.add (local.get $src) (i32.shl (local.get $s3) (i32.const 1)))))
+                    (local.set $v3 (v128.load align=4 (i32.add (local.get $src)
+                      (i32.mul (local.get $s3) (i32.const 3)))))
+                    ;; (a0 b0 a1 b1) (a2 b2 a3 b3) (c0 d0 c1 d1) (c2 d2 c3 d3), then the columns
+                    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+                    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+                    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+                    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+                    (local.set $dst (i32.add (local.get $q) (i32.shl (local.get $b) (i32.const 2))))
+                    (v128.store align=4 (local.get $dst)
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                    (v128.store align=4 (i32.add (local.get $dst) (local.get $o2))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                    (v128.store align=4 (i32.add (local.get $dst) (i32.shl (local.get $o2) (i32.const 1)))
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                    (v128.store align=4 (i32.add (local.get $dst) (i32.mul (local.get $o2) (i32.const 3)))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                    (local.set $b (i32.add (local.get $b) (i32.const 4)))
+                    (br $tiles)))))
+            ;; what the tiles left: the columns from b0 on, of each of the group's rows
+            (local.set $b0 (local.get $b))
+            (local.set $j (i32.const 0))
+            (block $edgeDone
+              (loop $edge
+                (br_if $edgeDone (i32.ge_u (local.get $j) (local.get $rows)))
+                (local.set $src (i32.add (local.get $p) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $dst (i32.add (local.get $q) (i32.mul (local.get $j) (local.get $o2))))
+                (local.set $b (local.get $b0))
+                (block $colsDone
+                  (loop $cols
+                    (br_if $colsDone (i32.ge_u (local.get $b) (local.get $d3)))
+                    (i32.store (i32.add (local.get $dst) (i32.shl (local.get $b) (i32.const 2)))
+                      (i32.load (i32.add (local.get $src) (i32.mul (local.get $b) (local.get $s3)))))
+                    (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                    (br $cols)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $edge)))
+            (br_if $l1 (i32.lt_u (local.tee $i1 (i32.add (local.get $i1) (i32.const 1))) (local.get $d1))))
+          (br_if $l0 (i32.lt_u (local.tee $i0 (i32.add (local.get $i0) (i32.const 1))) (local.get $d0))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $groups))))
+
   ;; out[i] = e^x[i] for n ≥ 4 values: Cephes' expf (range reduction by ln 2 in two parts, degree-6
   ;; polynomial, ≤ 2 ulp on [−87.3, 88.7]), +∞ above, 0 below (float32's denormals are not produced), NaN
   ;; stays NaN. Four at a time; the last four overlap the ones before. (Inline: V8 does not inline a v128

@@ -48,6 +48,7 @@ export interface SimdExports {
     dx: number,
   ): void;
   copy4(x: number, out: number, ...dimsAndStrides: number[]): void;
+  transpose_tiles(x: number, out: number, ...dimsAndStrides: number[]): void;
   zero(at: number, bytes: number): void;
   lerp_rows(...args: number[]): void;
   lerp_rows_adjoint(...args: number[]): void;

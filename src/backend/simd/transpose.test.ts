@@ -71,6 +71,10 @@ describe('Transpose on wasm (SIMD)', () => {
       [2, 3, 5, 7],
       [1, 4, 1, 6],
       [8, 3, 3, 5],
+      // 4×4 tiles (transpose_tiles) whole, with edge rows and columns, the contiguous read in each loop
+      [4, 8],
+      [13, 9, 6],
+      [6, 9, 4, 13],
     ]) {
       for (const perm of permutations(shape.length)) {
         for (const dtype of ['float32', 'int32'] as const) {
