@@ -102,8 +102,9 @@ export function transformFrame(
   };
   const flip = transform?.flip ?? false;
   const same = zoom === 1 && !flip && h === height && w === width;
+  // (the typed-array constructor converts natively; Float32Array.from iterates)
   const image = same
-    ? Float32Array.from(raw.image)
+    ? new Float32Array(raw.image)
     : resizeBilinearArea(raw.image, h, w, 3, crop, height, width, flip);
   if (raw.imageScale !== 1) for (let i = 0; i < image.length; i++) image[i]! *= raw.imageScale;
   const nearest = <T extends Int32Array | Uint8Array | Float32Array>(a: T): T =>
@@ -126,29 +127,40 @@ export function transformFrame(
  * negates dx and a zoom scales the vectors by itself.
  */
 export function instanceOffsets(ids: ArrayLike<number>, height: number, width: number): Float32Array {
+  // runs of one id are common along a row: the last entry found is tried before the map
   const sums = new Map<number, [number, number, number]>();
+  let lastId = 0;
+  let last: [number, number, number] = [0, 0, 0];
   for (let r = 0, p = 0; r < height; r++) {
     for (let c = 0; c < width; c++, p++) {
       const id = ids[p]!;
       if (id <= 0) continue;
-      const s = sums.get(id);
-      if (s) {
-        s[0] += r;
-        s[1] += c;
-        s[2]++;
-      } else sums.set(id, [r, c, 1]);
+      if (id !== lastId) {
+        lastId = id;
+        let s = sums.get(id);
+        if (s === undefined) sums.set(id, (s = [0, 0, 0]));
+        last = s;
+      }
+      last[0] += r;
+      last[1] += c;
+      last[2]++;
     }
   }
   const centroids = new Map<number, [number, number]>();
   for (const [id, [sr, sc, n]] of sums) centroids.set(id, [sr / n, sc / n]);
   const out = new Float32Array(height * width * 2);
+  lastId = 0;
+  let centroid: [number, number] = [0, 0];
   for (let r = 0, p = 0; r < height; r++) {
     for (let c = 0; c < width; c++, p++) {
       const id = ids[p]!;
       if (id <= 0) continue;
-      const [cr, cc] = centroids.get(id)!;
-      out[2 * p] = cr - r;
-      out[2 * p + 1] = cc - c;
+      if (id !== lastId) {
+        lastId = id;
+        centroid = centroids.get(id)!;
+      }
+      out[2 * p] = centroid[0] - r;
+      out[2 * p + 1] = centroid[1] - c;
     }
   }
   return out;
@@ -263,12 +275,13 @@ export function sceneTrainingBatch(
     if (task === 'semantic') {
       const labels = new Int32Array(B * P).fill(-1);
       frames.forEach((f, b) => {
-        if (!f.semantic) return;
-        for (let p = 0; p < P; p++) {
-          const l = f.semantic[p]!;
+        const semantic = f.semantic;
+        if (!semantic) return;
+        for (let p = 0, q = b * P; p < P; p++, q++) {
+          const l = semantic[p]!;
           if (l >= 0 && l < numClasses) {
-            labels[b * P + p] = l;
-            mask[b * P + p] = 1;
+            labels[q] = l;
+            mask[q] = 1;
           }
         }
       });
@@ -276,9 +289,10 @@ export function sceneTrainingBatch(
     } else if (task === 'instance') {
       const offsets = new Float32Array(B * P * 2);
       frames.forEach((f, b) => {
-        if (!f.instance) return;
-        offsets.set(instanceOffsets(f.instance, H, W), b * P * 2);
-        for (let p = 0; p < P; p++) mask[b * P + p] = f.instance[p]! > 0 ? 1 : 0;
+        const instance = f.instance;
+        if (!instance) return;
+        offsets.set(instanceOffsets(instance, H, W), b * P * 2);
+        for (let p = 0, q = b * P; p < P; p++, q++) mask[q] = instance[p]! > 0 ? 1 : 0;
       });
       targets.push(tf.tensor4d(offsets, [B, H, W, 2]));
     } else {
@@ -286,7 +300,7 @@ export function sceneTrainingBatch(
       frames.forEach((f, b) => {
         if (!f.inverseDepth) return;
         depth.set(f.inverseDepth, b * P);
-        if (f.depthMask) for (let p = 0; p < P; p++) mask[b * P + p] = f.depthMask[p]!;
+        if (f.depthMask) mask.set(f.depthMask, b * P);
         else mask.fill(1, b * P, (b + 1) * P);
       });
       targets.push(tf.tensor4d(depth, [B, H, W, 1]));
