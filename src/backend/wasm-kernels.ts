@@ -18,11 +18,14 @@
  *  - `Exp` is a scalar std::exp loop (~10 ns a value); SIMD expf (simd/exp.ts).
  *  - `ResizeBilinear` and its gradient loop pixel by pixel; separable SIMD passes
  *    (simd/resize-bilinear.ts).
+ *  - `Concat`, `Slice` and `SplitV` copy one innermost run per `TypedArray.set`;
+ *    one strided SIMD copy each (simd/concat-slice.ts).
  *
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
+import { makeSimdConcat, makeSimdSlice, makeSimdSplitV } from './simd/concat-slice.js';
 import { makeSimdConv2DBackpropFilter } from './simd/conv-filter-grad.js';
 import { stridedConvInputGradient } from './simd/conv-input-grad.js';
 import { makeSimdExp } from './simd/exp.js';
@@ -56,6 +59,9 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Exp',
   'ResizeBilinear',
   'ResizeBilinearGrad',
+  'Concat',
+  'Slice',
+  'SplitV',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -529,6 +535,9 @@ export function registerWasmTrainingKernels(): void {
   replace('Exp', (orig) => mark(makeSimdExp(orig)));
   replace('ResizeBilinear', (orig) => mark(makeSimdResizeBilinear(orig)));
   replace('ResizeBilinearGrad', (orig) => mark(makeSimdResizeBilinearGrad(orig)));
+  replace('Concat', (orig) => mark(makeSimdConcat(orig)));
+  replace('Slice', (orig) => mark(makeSimdSlice(orig)));
+  replace('SplitV', (orig) => mark(makeSimdSplitV(orig)));
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({
