@@ -71,7 +71,7 @@ export function makeSimdSlice(orig: tf.KernelFunc): tf.KernelFunc {
     const simd = simdFor(args.backend);
     if (x === undefined || simd === undefined) return orig(args);
     const attrs = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin, attrs.size);
     if (begin === undefined || size === undefined) return orig(args);
     return simdSlice(simd, args.backend as unknown as OutputBackend, x, begin, size) ?? orig(args);
   };
@@ -86,7 +86,7 @@ export function makeSimdSplitV(orig: tf.KernelFunc): tf.KernelFunc {
     if (x.shape.length === 0 || x.shape.length > 4 || tf.util.sizeFromShape(x.shape) === 0) return orig(args);
     const attrs = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
     const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+    const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
     if (sizes.some((s) => s === 0)) return orig(args);
     const backend = args.backend as unknown as OutputBackend;
     const begin = new Array<number>(x.shape.length).fill(0);
