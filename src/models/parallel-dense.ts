@@ -135,11 +135,32 @@ export class ParallelDense extends tf.layers.Layer {
   }
 }
 
+/**
+ * The outputs of a multi-output layer's call, made once per input and engine scope. TF.js's executor
+ * applies a layer once per output it fetches: within one model call (one engine scope) the same input
+ * must get the outputs already made, not a second computation on the tape. In inference the executor
+ * disposes an output once its consumers have run, before it applies the layer again for the next one:
+ * the outputs made are returned while any of them is alive (the executor reads only those it has not
+ * fed on yet).
+ */
+export class OutputsPerScope {
+  private last?: { input: tf.Tensor; scope: unknown; outputs: tf.Tensor[] };
+
+  get(input: tf.Tensor, compute: () => tf.Tensor[]): tf.Tensor[] {
+    const scope = (tf.engine() as unknown as { state: { activeScope: unknown } }).state.activeScope;
+    const last = this.last;
+    if (last && last.input === input && last.scope === scope && last.outputs.some((t) => !t.isDisposed))
+      return last.outputs;
+    const outputs = compute();
+    this.last = { input, scope, outputs };
+    return outputs;
+  }
+}
+
 /** Splits [B, T, U] into T outputs [B, U]: one model output per task. */
 export class UnstackTowers extends tf.layers.Layer {
   static readonly className = 'UnstackTowers';
-  /** The last call's input, engine scope and outputs (see `call`). */
-  private last?: { input: tf.Tensor; scope: unknown; outputs: tf.Tensor[] };
+  private readonly made = new OutputsPerScope();
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -148,16 +169,10 @@ export class UnstackTowers extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    // TF.js's executor applies a layer once per output it fetches: within one model call (one engine
-    // scope) the same input gets the outputs already made, not a second unstack on the tape
-    const scope = (tf.engine() as unknown as { state: { activeScope: unknown } }).state.activeScope;
-    const last = this.last;
-    if (last && last.input === x && last.scope === scope && !last.outputs.some((t) => t.isDisposed))
-      return last.outputs;
     // tf.unstack's gradient breaks on a single output (it stacks a bare tensor)
-    const outputs = x.shape[1] === 1 ? [tf.reshape(x, [x.shape[0], x.shape[2]!])] : tf.unstack(x, 1);
-    this.last = { input: x, scope, outputs };
-    return outputs;
+    return this.made.get(x, () =>
+      x.shape[1] === 1 ? [tf.reshape(x, [x.shape[0], x.shape[2]!])] : tf.unstack(x, 1),
+    );
   }
 }
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerConvGradient } from '../backend/conv-gradient.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
 import { FastBatchNorm } from './batch-norm.js';
-import { SceneConv2D } from './conv.js';
+import { SceneBranchProjection, SceneConv2D, SceneSharedConv2D } from './conv.js';
 
 const randn = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
@@ -305,5 +305,238 @@ describe('SceneConv2D serialization', () => {
     tf.dispose([x, y, yLoaded]);
     model.dispose();
     loaded.dispose();
+  });
+});
+
+describe('SceneBranchProjection', () => {
+  for (const backend of ['cpu', 'wasm'])
+    it(`equals the sum of per-branch 1×1 convolutions in value and in every gradient (${backend})`, async () => {
+      await tf.setBackend(backend);
+      const channels = [3, 5, 2];
+      const layer = new SceneBranchProjection({
+        filters: 4,
+        kernelInitializers: channels.map((_, i) => tf.initializers.heNormal({ seed: 30 + i })),
+      });
+      const xs = channels.map((c, i) => randn([2, 5, 6, c], 40 + i)) as tf.Tensor4D[];
+      tf.dispose(layer.apply(xs) as tf.Tensor);
+      const kernels = channels.map((c, i) => randn([1, 1, c, 4], 50 + i)) as tf.Tensor4D[];
+      layer.setWeights(kernels);
+      const r = randn([2, 5, 6, 4], 60);
+      const loss = (...args: tf.Tensor[]): tf.Scalar => {
+        const n = channels.length;
+        const inputs = args.slice(0, n) as tf.Tensor4D[];
+        const ks = args.slice(n) as tf.Tensor4D[];
+        const y = tf.addN(inputs.map((x, i) => tf.conv2d(x, ks[i]!, 1, 'same')));
+        return tf.sum(tf.mul(y, r));
+      };
+      const before = tf.memory().numTensors;
+      const [value, grads] = tf.tidy(() => {
+        const f = (...inputs: tf.Tensor[]): tf.Scalar => tf.sum(tf.mul(layer.apply(inputs) as tf.Tensor, r));
+        const { value, grads } = tf.variableGrads(
+          () => f(...xs),
+          layer.trainableWeights.map((w) => w.read() as tf.Variable),
+        );
+        const dx = tf.grads(f)(xs);
+        return [value, [...dx, ...layer.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name]!)]];
+      });
+      const [refValue, refGrads] = tf.tidy(() => {
+        const g = tf.grads(loss)([...xs, ...kernels]);
+        return [loss(...xs, ...kernels), g];
+      });
+      expectClose('value', await value.data(), await refValue.data(), 1e-5);
+      for (let i = 0; i < refGrads.length; i++)
+        expectClose(`gradient ${i}`, await grads[i]!.data(), await refGrads[i]!.data(), 1e-5);
+      tf.dispose([value, refValue, ...grads, ...refGrads]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([...xs, ...kernels, r]);
+      disposeLayer(layer);
+      await tf.setBackend('cpu');
+    });
+
+  it('draws each branch kernel from its own initializer, as separate 1×1 layers would', () => {
+    const layer = new SceneBranchProjection({
+      filters: 3,
+      kernelInitializers: [tf.initializers.heNormal({ seed: 7 }), tf.initializers.heNormal({ seed: 8 })],
+    });
+    tf.dispose(layer.apply([tf.zeros([1, 2, 2, 4]), tf.zeros([1, 2, 2, 6])]) as tf.Tensor);
+    const separate = [4, 6].map((c, i) => {
+      const l = new SceneConv2D({
+        filters: 3,
+        kernelSize: 1,
+        kernelInitializer: tf.initializers.heNormal({ seed: 7 + i }),
+      });
+      tf.dispose(l.apply(tf.zeros([1, 2, 2, c])) as tf.Tensor);
+      const w = Array.from(l.getWeights()[0]!.dataSync());
+      disposeLayer(l);
+      return w;
+    });
+    expect(layer.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(separate);
+    expect(layer.getWeights().map((w) => w.shape)).toEqual([
+      [1, 1, 4, 3],
+      [1, 1, 6, 3],
+    ]);
+    disposeLayer(layer);
+  });
+
+  it('rejects a branch count other than its initializers’ and a non-4D branch', () => {
+    const layer = new SceneBranchProjection({ filters: 2, kernelInitializers: ['heNormal', 'heNormal'] });
+    expect(() => layer.apply([tf.input({ shape: [3, 3, 2] })])).toThrow(
+      /1 branches for 2 kernel initializers/,
+    );
+    expect(() =>
+      new SceneBranchProjection({ filters: 2, kernelInitializers: ['heNormal'] }).apply([
+        tf.input({ shape: [3, 2] }),
+      ]),
+    ).toThrow(/branch 0 must be \[B, H, W, C\]/);
+    expect(() => new SceneBranchProjection({ filters: 0, kernelInitializers: ['heNormal'] })).toThrow(
+      /filters/,
+    );
+    expect(() => new SceneBranchProjection({ filters: 2, kernelInitializers: [] })).toThrow(/initializer/);
+  });
+
+  it('a model containing it saves and loads with identical outputs', async () => {
+    await tf.setBackend('cpu');
+    const a = tf.input({ shape: [4, 5, 2] });
+    const b = tf.input({ shape: [4, 5, 3] });
+    const proj = new SceneBranchProjection({
+      name: 'proj',
+      filters: 3,
+      kernelInitializers: [tf.initializers.heNormal({ seed: 1 }), 'glorotUniform'],
+    });
+    const model = tf.model({ inputs: [a, b], outputs: proj.apply([a, b]) as tf.SymbolicTensor });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler((artifacts) => {
+        saved = artifacts;
+        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
+      }),
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(loaded.getLayer('proj')).toBeInstanceOf(SceneBranchProjection);
+    const xs = [randn([2, 4, 5, 2], 71), randn([2, 4, 5, 3], 72)];
+    const y = model.predict(xs) as tf.Tensor;
+    const yLoaded = loaded.predict(xs) as tf.Tensor;
+    expect(yLoaded.shape).toEqual([2, 4, 5, 3]);
+    expect(Array.from(await yLoaded.data())).toEqual(Array.from(await y.data()));
+    tf.dispose([...xs, y, yLoaded]);
+    model.dispose();
+    loaded.dispose();
+  });
+});
+
+describe('SceneSharedConv2D', () => {
+  for (const backend of ['cpu', 'wasm'])
+    it(`equals separate 3×3 convolutions in value and in every gradient (${backend})`, async () => {
+      await tf.setBackend(backend);
+      const layer = new SceneSharedConv2D({
+        filters: 3,
+        kernelSize: 3,
+        kernelInitializers: ['heNormal', 'heNormal', 'heNormal'],
+      });
+      const x = randn([2, 5, 6, 4], 80) as tf.Tensor4D;
+      tf.dispose(layer.apply(x) as tf.Tensor[]);
+      const kernels = [0, 1, 2].map((i) => randn([3, 3, 4, 3], 81 + i)) as tf.Tensor4D[];
+      layer.setWeights(kernels);
+      const rs = [0, 1, 2].map((i) => randn([2, 5, 6, 3], 90 + i));
+      const before = tf.memory().numTensors;
+      const [values, grads] = tf.tidy(() => {
+        const f = (input: tf.Tensor): tf.Scalar =>
+          tf.addN((layer.apply(input) as tf.Tensor[]).map((y, i) => tf.sum(tf.mul(y, rs[i]!)))) as tf.Scalar;
+        const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(() => f(x), vars);
+        return [value, [tf.grad(f)(x), ...vars.map((v) => grads[v.name]!)]];
+      });
+      const [refValue, refGrads] = tf.tidy(() => {
+        const loss = (input: tf.Tensor, ...ks: tf.Tensor[]): tf.Scalar =>
+          tf.addN(
+            ks.map((k, i) =>
+              tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), rs[i]!)),
+            ),
+          ) as tf.Scalar;
+        return [loss(x, ...kernels), tf.grads(loss)([x, ...kernels])];
+      });
+      expectClose('value', await values.data(), await refValue.data(), 1e-5);
+      for (let i = 0; i < refGrads.length; i++)
+        expectClose(`gradient ${i}`, await grads[i]!.data(), await refGrads[i]!.data(), 1e-5);
+      tf.dispose([values, refValue, ...grads, ...refGrads]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, ...kernels, ...rs]);
+      disposeLayer(layer);
+      await tf.setBackend('cpu');
+    });
+
+  it('in a model, convolves once for all its outputs, and saves and loads with identical outputs', async () => {
+    await tf.setBackend('cpu');
+    const input = tf.input({ shape: [4, 5, 2] });
+    const shared = new SceneSharedConv2D({
+      name: 'shared',
+      filters: 2,
+      kernelSize: 3,
+      kernelInitializers: [tf.initializers.heNormal({ seed: 3 }), 'glorotUniform'],
+    });
+    const [a, b] = shared.apply(input) as tf.SymbolicTensor[];
+    const model = tf.model({
+      inputs: input,
+      outputs: [
+        tf.layers.reLU().apply(a!) as tf.SymbolicTensor,
+        tf.layers.reLU().apply(b!) as tf.SymbolicTensor,
+      ],
+    });
+    const x = randn([2, 4, 5, 2], 95);
+    const profile = await tf.profile(() => tf.dispose(model.predict(x)));
+    expect(profile.kernels.filter((k) => k.name === 'Conv2D')).toHaveLength(1);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler((artifacts) => {
+        saved = artifacts;
+        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
+      }),
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(loaded.getLayer('shared')).toBeInstanceOf(SceneSharedConv2D);
+    const ys = model.predict(x) as tf.Tensor[];
+    const ysLoaded = loaded.predict(x) as tf.Tensor[];
+    expect(ysLoaded.map((y) => y.shape)).toEqual([
+      [2, 4, 5, 2],
+      [2, 4, 5, 2],
+    ]);
+    for (let i = 0; i < 2; i++)
+      expect(Array.from(await ysLoaded[i]!.data())).toEqual(Array.from(await ys[i]!.data()));
+    tf.dispose([x, ...ys, ...ysLoaded]);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('draws each kernel from its own initializer and rejects bad sizes and inputs', () => {
+    const layer = new SceneSharedConv2D({
+      filters: 2,
+      kernelSize: 3,
+      kernelInitializers: [tf.initializers.heNormal({ seed: 5 }), tf.initializers.heNormal({ seed: 6 })],
+    });
+    tf.dispose(layer.apply(tf.zeros([1, 3, 3, 4])) as tf.Tensor[]);
+    const separate = [5, 6].map((seed) => {
+      const l = new SceneConv2D({
+        filters: 2,
+        kernelSize: 3,
+        kernelInitializer: tf.initializers.heNormal({ seed }),
+      });
+      tf.dispose(l.apply(tf.zeros([1, 3, 3, 4])) as tf.Tensor);
+      const w = Array.from(l.getWeights()[0]!.dataSync());
+      disposeLayer(l);
+      return w;
+    });
+    expect(layer.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(separate);
+    disposeLayer(layer);
+    expect(
+      () => new SceneSharedConv2D({ filters: 0, kernelSize: 3, kernelInitializers: ['heNormal'] }),
+    ).toThrow(/filters/);
+    expect(() => new SceneSharedConv2D({ filters: 2, kernelSize: 3, kernelInitializers: [] })).toThrow(
+      /initializer/,
+    );
+    expect(() =>
+      new SceneSharedConv2D({ filters: 2, kernelSize: 3, kernelInitializers: ['heNormal'] }).apply(
+        tf.input({ shape: [3, 2] }),
+      ),
+    ).toThrow(/input must be \[B, H, W, C\]/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Initializer } from '../models/parallel-dense.js';
-import { SceneConv2D } from './conv.js';
+import { SceneBranchProjection, SceneConv2D, SceneSharedConv2D } from './conv.js';
 import { FastBatchNorm } from './batch-norm.js';
 
 /** The paper's three dense tasks, in the order the model's outputs follow. */
@@ -135,28 +135,37 @@ export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
   x = convBnRelu(x, 'enc3', c2, 3);
   x = convBnRelu(x, 'enc4', c3, 3);
 
-  // ASPP: 1×1, dilated 3×3 branches and image-level pooling. The projection of their concatenation is
-  // computed as the sum of per-branch 1×1 projections (the same function): concat and its gradient
-  // (SplitV) along the channel axis are slow on wasm, adds are views.
+  // ASPP: 1×1, dilated 3×3 branches and image-level pooling, projected to 2·asppChannels: the projection
+  // of their concatenation, as the sum of per-branch 1×1 projections (each branch its own kernel). The
+  // full-size branches' projections run as one (SceneBranchProjection); the pooled branch's [B, 1, 1, ·]
+  // projection is broadcast over the map by the add.
   const projChannels = asppChannels * 2;
-  const project = (branch: tf.SymbolicTensor, name: string): tf.SymbolicTensor =>
-    new SceneConv2D({
-      name: `${name}_proj`,
-      filters: projChannels,
-      kernelSize: 1,
-      kernelInitializer: init(),
-    }).apply(branch) as tf.SymbolicTensor;
-  const projections = [project(convBnRelu(x, 'aspp_1x1', asppChannels, 1), 'aspp_1x1')];
-  dilations.forEach((d, i) => {
-    const name = `aspp_d${d}_${i}`;
-    projections.push(project(convBnRelu(x, name, asppChannels, 3, 1, d), name));
-  });
+  const branches: tf.SymbolicTensor[] = [];
+  const projectionInits: Initializer[] = [];
+  // initialisers drawn in the order the per-branch layers drew them (branch conv, then its projection)
+  const branch = (b: () => tf.SymbolicTensor): void => {
+    branches.push(b());
+    projectionInits.push(init());
+  };
+  branch(() => convBnRelu(x, 'aspp_1x1', asppChannels, 1));
+  dilations.forEach((d, i) => branch(() => convBnRelu(x, `aspp_d${d}_${i}`, asppChannels, 3, 1, d)));
+  const projected = new SceneBranchProjection({
+    name: 'aspp_proj',
+    filters: projChannels,
+    kernelInitializers: projectionInits,
+  }).apply(branches) as tf.SymbolicTensor;
   let pooled = tf.layers.globalAveragePooling2d({ name: 'aspp_pool' }).apply(x) as tf.SymbolicTensor;
   pooled = tf.layers
     .reshape({ name: 'aspp_pool_reshape', targetShape: [1, 1, c3] })
     .apply(pooled) as tf.SymbolicTensor;
-  // [B, 1, 1, C]: broadcast over the feature map by the add.
-  projections.push(project(convBnRelu(pooled, 'aspp_pool', asppChannels, 1), 'aspp_pool'));
+  const pooledBranch = convBnRelu(pooled, 'aspp_pool', asppChannels, 1);
+  const pooledProjection = new SceneConv2D({
+    name: 'aspp_pool_proj',
+    filters: projChannels,
+    kernelSize: 1,
+    kernelInitializer: init(),
+  }).apply(pooledBranch) as tf.SymbolicTensor;
+  const projections = [projected, pooledProjection];
   const summed = tf.layers.add({ name: 'aspp_sum' }).apply(projections) as tf.SymbolicTensor;
   const features = new FastBatchNorm({
     name: 'aspp_bn',
@@ -165,14 +174,33 @@ export function buildSceneModel(options: SceneModelOptions): tf.LayersModel {
     activation: 'relu',
   }).apply(summed) as tf.SymbolicTensor;
 
-  const outputs = orderedTasks(options.tasks).map((task) => {
-    const h = convBnRelu(features, `${task}_dec`, decoderChannels, 3);
+  // Decoders: conv → batch norm → ReLU → 1×1 conv → ×4 bilinear upsampling, one per task; their first
+  // convolutions (all of the shared features) run as one (SceneSharedConv2D). Initialisers are drawn in
+  // the order separate per-task layers drew them (hidden conv, then output conv, task by task).
+  const tasks = orderedTasks(options.tasks);
+  const inits = tasks.map(() => ({
+    hidden: init(),
+    out: tf.initializers.glorotUniform({ seed: seed++ }),
+  }));
+  const hidden = new SceneSharedConv2D({
+    name: 'dec_conv',
+    filters: decoderChannels,
+    kernelSize: 3,
+    kernelInitializers: inits.map((i) => i.hidden),
+  }).apply(features) as tf.SymbolicTensor[];
+  const outputs = tasks.map((task, t) => {
+    const h = new FastBatchNorm({
+      name: `${task}_dec_bn`,
+      momentum: 0.9,
+      epsilon: 1e-5,
+      activation: 'relu',
+    }).apply(hidden[t]!) as tf.SymbolicTensor;
     const out = new SceneConv2D({
       name: `${task}_out`,
       filters: headChannels(task, numClasses, options.heteroscedastic ?? false),
       kernelSize: 1,
       useBias: true,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
+      kernelInitializer: inits[t]!.out,
     }).apply(h) as tf.SymbolicTensor;
     return tf.layers
       .upSampling2d({
