@@ -334,7 +334,7 @@ describe('Identity on wasm shares the buffer', () => {
   });
 });
 
-describe('Sum and Mean over leading axes on wasm match cpu', () => {
+describe('Sum and Mean over a run of axes on wasm match cpu', () => {
   const cases: [number[], number | number[], boolean][] = [
     [[8, 16, 32, 32], [0, 1, 2], false],
     [[8, 16, 32, 32], [0, 1, 2], true],
@@ -344,9 +344,14 @@ describe('Sum and Mean over leading axes on wasm match cpu', () => {
     [[16, 8, 4096], [0, 1], true],
     [[4, 64, 64, 3], [0, 1], false],
     [[131072], 0, false],
-    [[8, 16, 32, 32], [1, 2], false], // not a leading block: the stock kernel
+    [[8, 16, 32, 64], [1, 2], false], // middle axes: global average pooling
+    [[8, 16, 32, 64], [1, 2], true],
+    [[8, 16, 32, 32], [2, 1], true],
+    [[2, 3, 4, 5], [1, 2], false], // small: the loop, with a batch
+    [[2, 3, 4, 5], [1, 2, 3], true],
+    [[8, 16, 32, 32], [0, 2], false], // not one run: the stock kernel
     [[8, 16, 32, 32], [-1], true],
-    [[3, 5], [0], false], // small: the stock kernel
+    [[3, 5], [0], false], // small: the loop
   ];
   for (const [shape, axis, keepDims] of cases) {
     it(`${shape.join('×')} over ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}`, async () => {

@@ -392,30 +392,39 @@ const REDUCE_MIN_ELEMENTS = 2048;
 const REDUCE_MAX_CHANNELS = 4096;
 
 /**
- * `Sum` / `Mean` over leading axes (batch norm's statistics and its gradient, bias gradients, full
- * reductions) as one XNNPACK average pooling of x viewed as [1, M, 1, C] with an M×1 window (Sum: times M,
- * on the C results). wasm's own kernels transpose the reduced axes to the end first: for [8,16,32,32]
- * over (0, 1, 2) ~0.35–0.7 ms (Sum) and ~0.5 ms (Mean) against ~0.1 ms.
+ * `Sum` / `Mean` over one run of neighbouring axes — leading ones (batch norm's statistics and its
+ * gradient, bias gradients, full reductions) or middle ones (global average pooling and its broadcast
+ * add's gradient, [B, H, W, C] over H, W) — as one XNNPACK average pooling of x viewed as [B, M, 1, C]
+ * with an M×1 window (Sum: times M, on the results). wasm's own kernels transpose the reduced axes to
+ * the end first: for [8,16,32,32] over (0, 1, 2) ~0.35–0.7 ms (Sum) and ~0.5 ms (Mean) against ~0.1 ms;
+ * [8,16,32,64] over (1, 2) ~0.7 ms.
  */
-function makeLeadingReduce(orig: KernelFunc, mean: boolean): KernelFunc {
+function makeRunReduce(orig: KernelFunc, mean: boolean): KernelFunc {
   return mark((args: KernelArgs) => {
     const x = args.inputs['x']!;
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     if (x.dtype !== 'float32') return orig(args);
     const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
-    if (axes.length === 0 || !axes.every((a, i) => a === i)) return orig(args);
+    if (axes.length === 0 || !axes.every((a, i) => a === axes[0]! + i)) return orig(args);
     const backend = args.backend as Partial<HeapBackend>;
     if (typeof backend.typedArrayFromHeap !== 'function') return orig(args);
-    const M = size(x.shape.slice(0, axes.length));
-    const C = size(x.shape.slice(axes.length));
-    const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+    const first = axes[0]!;
+    const end = first + axes.length;
+    const B = size(x.shape.slice(0, first));
+    const M = size(x.shape.slice(first, end));
+    const C = size(x.shape.slice(end));
+    const outShape = keepDims
+      ? x.shape.map((d, i) => (i >= first && i < end ? 1 : d))
+      : x.shape.filter((_, i) => i < first || i >= end);
     if (size(x.shape) < REDUCE_MIN_ELEMENTS) {
       // a bias gradient of a small layer: a loop beats the transpose wasm's kernel starts with
       return withKernelScope(BACKEND, args.backend, (s) =>
         s.make(outShape, (out) => {
           const xv = s.values(x);
-          for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) out[c] = out[c]! + xv[m * C + c]!;
-          if (mean) for (let c = 0; c < C; c++) out[c] = out[c]! / M;
+          for (let b = 0; b < B; b++)
+            for (let m = 0; m < M; m++)
+              for (let c = 0; c < C; c++) out[b * C + c] = out[b * C + c]! + xv[(b * M + m) * C + c]!;
+          if (mean) for (let i = 0; i < B * C; i++) out[i] = out[i]! / M;
         }),
       );
     }
@@ -423,7 +432,7 @@ function makeLeadingReduce(orig: KernelFunc, mean: boolean): KernelFunc {
     return withKernelScope(BACKEND, args.backend, (s) => {
       const pooled = s.run(
         'AvgPool',
-        { x: s.reshape(x, [1, M, 1, C]) },
+        { x: s.reshape(x, [B, M, 1, C]) },
         { filterSize: [M, 1], strides: [1, 1], pad: 'valid' },
       );
       if (!mean) {
@@ -529,8 +538,8 @@ export function registerWasmTrainingKernels(): void {
   replace('Conv2DBackpropInput', makeConv2DBackpropInput);
   replace('Identity', makeSharingIdentity);
   replace('Reverse', makeReverse);
-  replace('Sum', (orig) => makeLeadingReduce(orig, false));
-  replace('Mean', (orig) => makeLeadingReduce(orig, true));
+  replace('Sum', (orig) => makeRunReduce(orig, false));
+  replace('Mean', (orig) => makeRunReduce(orig, true));
   replace('Transpose', (orig) => mark(makeSimdTranspose(orig)));
   replace('Exp', (orig) => mark(makeSimdExp(orig)));
   replace('ResizeBilinear', (orig) => mark(makeSimdResizeBilinear(orig)));
