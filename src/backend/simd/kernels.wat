@@ -350,7 +350,42 @@
   (func (export "masked_l1_sums") (param $f i32) (param $y i32) (param $m i32) (param $rows i32) (param $k i32)
     (param $sums i32)
     (local $end i32) (local $j i32) (local $w f32) (local $row f32) (local $total f64) (local $count f64)
+    (local $vw v128) (local $vc v128) (local $t0 v128) (local $t1 v128) (local $c0 v128) (local $c1 v128)
     (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
+    ;; k = 1: four rows a vector; k = 2: two (the mask pair spread over their four values). Masked-off
+    ;; values count 0 whatever they hold, as in the row loop below, which takes the rest.
+    (if (i32.le_u (local.get $k) (i32.const 2))
+      (then
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.gt_u (i32.add (local.get $m) (i32.shl (i32.const 8) (i32.eq (local.get $k) (i32.const 1))))
+              (local.get $end)))
+            (if (i32.eq (local.get $k) (i32.const 1))
+              (then
+                (local.set $vw (v128.load align=4 (local.get $m)))
+                (local.set $c0 (f64x2.add (local.get $c0) (f64x2.promote_low_f32x4 (local.get $vw))))
+                (local.set $c1 (f64x2.add (local.get $c1) (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vw) (local.get $vw)))))
+                (local.set $m (i32.add (local.get $m) (i32.const 16))))
+              (else
+                (local.set $vw (v128.load64_zero align=4 (local.get $m)))
+                (local.set $c0 (f64x2.add (local.get $c0) (f64x2.promote_low_f32x4 (local.get $vw))))
+                (local.set $vw (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $vw) (local.get $vw)))
+                (local.set $m (i32.add (local.get $m) (i32.const 8)))))
+            (local.set $vc (v128.and
+              (f32x4.mul (local.get $vw) (f32x4.abs (f32x4.sub (v128.load align=4 (local.get $f))
+                (v128.load align=4 (local.get $y)))))
+              (f32x4.ne (local.get $vw) (v128.const f32x4 0 0 0 0))))
+            (local.set $t0 (f64x2.add (local.get $t0) (f64x2.promote_low_f32x4 (local.get $vc))))
+            (local.set $t1 (f64x2.add (local.get $t1) (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vc) (local.get $vc)))))
+            (local.set $f (i32.add (local.get $f) (i32.const 16)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (br $vec)))
+        (local.set $t0 (f64x2.add (local.get $t0) (local.get $t1)))
+        (local.set $c0 (f64x2.add (local.get $c0) (local.get $c1)))
+        (local.set $total (f64.add (f64x2.extract_lane 0 (local.get $t0)) (f64x2.extract_lane 1 (local.get $t0))))
+        (local.set $count (f64.add (f64x2.extract_lane 0 (local.get $c0)) (f64x2.extract_lane 1 (local.get $c0))))))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
@@ -376,8 +411,33 @@
   ;; out[b, j] = m[b]·scale·sign(f[b, j] − y[b, j]) (0 at ties): the masked L1's gradient.
   (func (export "masked_l1_grad") (param $f i32) (param $y i32) (param $m i32) (param $rows i32) (param $k i32)
     (param $scale f32) (param $out i32)
-    (local $end i32) (local $j i32) (local $w f32) (local $d f32) (local $at i32)
+    (local $end i32) (local $j i32) (local $w f32) (local $d f32) (local $at i32) (local $vw v128)
+    (local $vd v128)
     (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
+    ;; k = 1: four rows a vector; k = 2: two. The row loop below takes the rest.
+    (if (i32.le_u (local.get $k) (i32.const 2))
+      (then
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.gt_u (i32.add (local.get $m) (i32.shl (i32.const 8) (i32.eq (local.get $k) (i32.const 1))))
+              (local.get $end)))
+            (if (i32.eq (local.get $k) (i32.const 1))
+              (then
+                (local.set $vw (v128.load align=4 (local.get $m)))
+                (local.set $m (i32.add (local.get $m) (i32.const 16))))
+              (else
+                (local.set $vw (v128.load64_zero align=4 (local.get $m)))
+                (local.set $vw (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 (local.get $vw) (local.get $vw)))
+                (local.set $m (i32.add (local.get $m) (i32.const 8)))))
+            (local.set $vw (f32x4.mul (local.get $vw) (f32x4.splat (local.get $scale))))
+            (local.set $vd (f32x4.sub (v128.load align=4 (local.get $f)) (v128.load align=4 (local.get $y))))
+            (v128.store align=4 (local.get $out)
+              (v128.or (v128.and (f32x4.gt (local.get $vd) (v128.const f32x4 0 0 0 0)) (local.get $vw))
+                (v128.and (f32x4.lt (local.get $vd) (v128.const f32x4 0 0 0 0)) (f32x4.neg (local.get $vw)))))
+            (local.set $f (i32.add (local.get $f) (i32.const 16)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (br $vec)))))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
