@@ -621,6 +621,67 @@
         (local.set $s (i32.add (local.get $s) (i32.const 4)))
         (br $rows))))
 
+;; The loss over rows/4·4 rows (the caller takes the rest): out[0] += Σ m·(log s + mx − picked) and
+  ;; out[1] += Σ m (doubles), rows with m = 0 counting 0 whatever they hold. log is Cephes' logf four at a
+  ;; time (≤ 1 ulp) — s, a sum of exponentials one of which is e⁰, is ≥ 1, so no zeros, denormals or
+  ;; negatives reach it.
+  (func (export "softmax_loss") (param $s i32) (param $mx i32) (param $picked i32) (param $m i32)
+    (param $rows i32) (param $out i32)
+    (local $end i32) (local $x v128) (local $e v128) (local $f v128) (local $z v128) (local $y v128)
+    (local $lt v128) (local $w v128) (local $l v128) (local $t0 v128) (local $t1 v128) (local $c0 v128)
+    (local $c1 v128)
+    (local.set $end (i32.add (local.get $s) (i32.shl (i32.and (local.get $rows) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
+        (local.set $x (v128.load align=4 (local.get $s)))
+        ;; x = f·2^e, f in [0.5, 1); then f in [√½, √2) − 1 by moving one factor 2 from e where f < √½
+        (local.set $e (i32x4.sub (i32x4.shr_u (local.get $x) (i32.const 23)) (i32x4.splat (i32.const 126))))
+        (local.set $f (v128.or (v128.and (local.get $x) (i32x4.splat (i32.const 0x807FFFFF)))
+          (i32x4.splat (i32.const 0x3F000000))))
+        (local.set $lt (f32x4.lt (local.get $f) (f32x4.splat (f32.const 0.707106781186547524))))
+        (local.set $e (f32x4.convert_i32x4_s (i32x4.add (local.get $e) (local.get $lt))))
+        (local.set $f (f32x4.add (f32x4.sub (local.get $f) (f32x4.splat (f32.const 1)))
+          (v128.and (local.get $f) (local.get $lt))))
+        (local.set $z (f32x4.mul (local.get $f) (local.get $f)))
+        (local.set $y (f32x4.splat (f32.const 7.0376836292E-2)))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const -1.1514610310E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const 1.1676998740E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const -1.2420140846E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const 1.4249322787E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const -1.6668057665E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const 2.0000714765E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const -2.4999993993E-1))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $f)) (f32x4.splat (f32.const 3.3333331174E-1))))
+        (local.set $y (f32x4.mul (f32x4.mul (local.get $y) (local.get $f)) (local.get $z)))
+        (local.set $y (f32x4.add (local.get $y) (f32x4.mul (local.get $e) (f32x4.splat (f32.const -2.12194440e-4)))))
+        (local.set $y (f32x4.sub (local.get $y) (f32x4.mul (local.get $z) (f32x4.splat (f32.const 0.5)))))
+        (local.set $l (f32x4.add (f32x4.add (local.get $f) (local.get $y))
+          (f32x4.mul (local.get $e) (f32x4.splat (f32.const 0.693359375)))))
+        ;; + mx − picked, × m where m ≠ 0
+        (local.set $l (f32x4.sub (f32x4.add (local.get $l) (v128.load align=4 (local.get $mx)))
+          (v128.load align=4 (local.get $picked))))
+        (local.set $w (v128.load align=4 (local.get $m)))
+        (local.set $l (v128.and (f32x4.mul (local.get $w) (local.get $l))
+          (f32x4.ne (local.get $w) (v128.const f32x4 0 0 0 0))))
+        (local.set $t0 (f64x2.add (local.get $t0) (f64x2.promote_low_f32x4 (local.get $l))))
+        (local.set $t1 (f64x2.add (local.get $t1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $l) (local.get $l)))))
+        (local.set $c0 (f64x2.add (local.get $c0) (f64x2.promote_low_f32x4 (local.get $w))))
+        (local.set $c1 (f64x2.add (local.get $c1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (local.set $mx (i32.add (local.get $mx) (i32.const 16)))
+        (local.set $picked (i32.add (local.get $picked) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (br $four)))
+    (local.set $t0 (f64x2.add (local.get $t0) (local.get $t1)))
+    (local.set $c0 (f64x2.add (local.get $c0) (local.get $c1)))
+    (f64.store (local.get $out) (f64.add (f64.load (local.get $out))
+      (f64.add (f64x2.extract_lane 0 (local.get $t0)) (f64x2.extract_lane 1 (local.get $t0)))))
+    (f64.store offset=8 (local.get $out) (f64.add (f64.load offset=8 (local.get $out))
+      (f64.add (f64x2.extract_lane 0 (local.get $c0)) (f64x2.extract_lane 1 (local.get $c0))))))
+
   ;; One Adam step over n values: m′ = β1·m + (1 − β1)·g, v′ = β2·v + (1 − β2)·g², p′ = p − step·m′/(√(v′·invBc2) + ε)
   ;; (step = lr/(1 − β1^t), invBc2 = 1/(1 − β2^t)); four at a time, then the rest.
   (func (export "adam_step") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)

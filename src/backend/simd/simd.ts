@@ -58,6 +58,7 @@ export interface SimdExports {
   softmax_shift(z: number, rows: number, C: number, t: number, mx: number): void;
   softmax_rows(e: number, z: number, hot: number, rows: number, C: number, s: number, picked: number): void;
   softmax_grad(e: number, hot: number, m: number, s: number, rows: number, C: number, scale: number): void;
+  softmax_loss(s: number, mx: number, picked: number, m: number, rows: number, out: number): void;
   adam_step(
     p: number,
     g: number,

@@ -1,7 +1,7 @@
 /**
  * The scene network's masked softmax cross-entropy on wasm as one kernel over our module's loops:
  * per row of C logits, t = z − max (softmax_shift), e = eᵗ (exp_f32), Σe and Σz·hot (softmax_rows), the
- * labelled rows' mean of log Σe + max − Σz·hot (here, in doubles), and the gradient
+ * labelled rows' mean of log Σe + max − Σz·hot (softmax_loss, summed in doubles), and the gradient
  * m·(e/Σe − hot)/max(Σm, 1) (softmax_grad) — kept as the kernel's second output, so the backward pass is
  * one multiply by dy. The op path (losses.ts in scenes) takes ~12 kernels over the 8×64×128×7 logits and
  * tfjs-backend-wasm's scalar Exp. `softmaxCrossEntropyFusible` says when: wasm with the SIMD kernels,
@@ -37,12 +37,24 @@ const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
       simd.offset(sums),
       simd.offset(picked),
     );
+    // Σ m·(log Σe + max − Σz·hot) and Σ m: four rows at a time in the module (a SIMD log), the last
+    // rows % 4 here
+    const acc = s.make([4], () => {}); // two doubles, zeroed
+    simd.kernels.softmax_loss(
+      simd.offset(sums),
+      simd.offset(mx),
+      simd.offset(picked),
+      simd.offset(m!),
+      P,
+      simd.offset(acc),
+    );
     const loss = s.alloc([]);
     // views after the last allocation (a malloc may grow the memory)
+    const summed = simd.f64(simd.offset(acc), 2);
+    let total = summed[0]!;
+    let count = summed[1]!;
     const [mv, sv, xv, pv] = [s.values(m!), s.values(sums), s.values(mx), s.values(picked)];
-    let total = 0;
-    let count = 0;
-    for (let p = 0; p < P; p++) {
+    for (let p = P - (P % 4); p < P; p++) {
       const w = mv[p]!;
       if (w === 0) continue;
       total += w * (Math.log(sv[p]!) + xv[p]! - pv[p]!);
