@@ -102,6 +102,7 @@ describe('fusedBatchNorm (wasm)', () => {
     [[2, 3, 5, 4], false],
     [[2, 3, 5, 4], true],
     [[8, 4, 4, 16], true],
+    [[3, 7, 9, 8], false], // 189 rows: the sums' blocks of 64 rows, the last one short
     [[3, 32], false],
     [[1, 1, 1, 8], true],
   ];

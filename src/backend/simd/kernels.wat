@@ -10,34 +10,53 @@
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
-  ;; acc[c] += Σ_r x[r, c] and acc[C + c] += Σ_r x[r, c]² (acc: 2C doubles).
+  ;; acc[c] += Σ_r x[r, c] and acc[C + c] += Σ_r x[r, c]² (acc: 2C doubles). Rows in blocks of ~8 KB:
+  ;; per four channels, the block's sums in double registers down its rows, then added to acc once
+  ;; (adding into acc row by row chained every add through memory).
   (func (export "chan_moments") (param $x i32) (param $rows i32) (param $C i32) (param $acc i32)
-    (local $rowBytes i32) (local $end i32) (local $c i32) (local $a i32) (local $q i32)
-    (local $v v128) (local $lo v128) (local $hi v128)
+    (local $rowBytes i32) (local $end i32) (local $c i32) (local $a i32) (local $q i32) (local $p i32)
+    (local $stop i32) (local $blockBytes i32) (local $v v128) (local $lo v128) (local $hi v128) (local $s0 v128) (local $s1 v128)
+    (local $q0 v128) (local $q1 v128)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    ;; rows of ~8 KB an operand a block (in L1 across the block's passes down its columns), at least one
+    (local.set $blockBytes (i32.mul (local.get $rowBytes)
+      (select (i32.div_u (i32.const 8192) (local.get $rowBytes)) (i32.const 1)
+        (i32.gt_u (i32.div_u (i32.const 8192) (local.get $rowBytes)) (i32.const 0)))))
     (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
     (block $done
-      (loop $row
+      (loop $block
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $stop (i32.add (local.get $x) (local.get $blockBytes)))
+        (local.set $stop (select (local.get $stop) (local.get $end) (i32.lt_u (local.get $stop) (local.get $end))))
         (local.set $c (i32.const 0))
         (local.set $a (local.get $acc))
         (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $C) (i32.const 3))))
         (loop $col
-          (local.set $v (v128.load align=4 (i32.add (local.get $x) (local.get $c))))
-          (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
-          (local.set $hi (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
-          (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $lo)))
-          (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $hi)))
-          (v128.store (local.get $q)
-            (f64x2.add (v128.load (local.get $q)) (f64x2.mul (local.get $lo) (local.get $lo))))
-          (v128.store offset=16 (local.get $q)
-            (f64x2.add (v128.load offset=16 (local.get $q)) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $s0 (v128.const i64x2 0 0))
+          (local.set $s1 (v128.const i64x2 0 0))
+          (local.set $q0 (v128.const i64x2 0 0))
+          (local.set $q1 (v128.const i64x2 0 0))
+          (local.set $p (i32.add (local.get $x) (local.get $c)))
+          (loop $row
+            (local.set $v (v128.load align=4 (local.get $p)))
+            (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+            (local.set $hi (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+            (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+            (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+            (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+            (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+            (br_if $row (i32.lt_u (local.tee $p (i32.add (local.get $p) (local.get $rowBytes)))
+              (i32.add (local.get $stop) (local.get $c)))))
+          (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $s0)))
+          (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $s1)))
+          (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (local.get $q0)))
+          (v128.store offset=16 (local.get $q) (f64x2.add (v128.load offset=16 (local.get $q)) (local.get $q1)))
           (local.set $a (i32.add (local.get $a) (i32.const 32)))
           (local.set $q (i32.add (local.get $q) (i32.const 32)))
           (br_if $col (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 16))) (local.get $rowBytes))))
-        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
-        (br $row))))
+        (local.set $x (local.get $stop))
+        (br $block))))
 
   ;; y[r, c] = (x[r, c] − mean[c])·scale[c] + shift[c], then max(·, 0) when relu ≠ 0.
   (func (export "bn_apply") (param $x i32) (param $rows i32) (param $C i32) (param $mean i32)
