@@ -123,13 +123,66 @@ export class SceneConv2D extends tf.layers.Layer {
 
 tf.serialization.registerClass(SceneConv2D);
 
-export interface SceneBranchProjectionArgs {
+interface StackedKernelsArgs {
+  /** Output channels (of the sum, or of each output). */
   filters: number;
-  /** One per branch (input), in order; each branch's kernel [1, 1, C_i, filters] is drawn from its own. */
+  /** One per part (branch or output), in order; each part's kernel is drawn from its own. */
   kernelInitializers: (Initializer | string)[];
   name?: string;
   trainable?: boolean;
 }
+
+/**
+ * What SceneBranchProjection and SceneSharedConv2D share: one kernel per part (a branch, an output), each
+ * its own weight `kernel_i` drawn from its own initialiser — so the initial weights are those separate
+ * layers would draw — run stacked as one operation; the checks, the stacking and the serialisation.
+ */
+abstract class StackedKernelsLayer extends tf.layers.Layer {
+  readonly filters: number;
+  protected readonly kernelInits: Initializer[];
+  protected kernels: tf.LayerVariable[] = [];
+
+  constructor(args: StackedKernelsArgs, part: string) {
+    super({ ...(args.name !== undefined ? { name: args.name } : {}), trainable: args.trainable ?? true });
+    this.filters = args.filters;
+    if (!Number.isInteger(this.filters) || this.filters < 1)
+      throw new Error(`${this.getClassName()}: filters must be an integer ≥ 1, got ${this.filters}`);
+    if (args.kernelInitializers.length < 1)
+      throw new Error(`${this.getClassName()}: needs one kernel initializer per ${part}`);
+    this.kernelInits = args.kernelInitializers.map(resolveInitializer);
+  }
+
+  /** Adds `kernel_i` of `shape(i)` for every initialiser. */
+  protected addKernels(shape: (i: number) => number[]): void {
+    this.kernels = this.kernelInits.map((init, i) =>
+      this.addWeight(`kernel_${i}`, shape(i), 'float32', init),
+    );
+  }
+
+  /** The kernels side by side along `axis` (inside the caller's tidy). */
+  protected stackedKernel(axis: number): tf.Tensor4D {
+    const kernels = this.kernels.map((k) => k.read() as tf.Tensor4D);
+    return kernels.length === 1 ? kernels[0]! : tf.concat(kernels, axis);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelInitializers: this.kernelInits.map(serializeInitializer),
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const c = config as unknown as StackedKernelsArgs & { kernelInitializers: unknown[] };
+    return new cls({ ...c, kernelInitializers: c.kernelInitializers.map(deserializeInitializer) });
+  }
+}
+
+export type SceneBranchProjectionArgs = StackedKernelsArgs;
 
 /**
  * The sum of per-branch 1×1 convolutions (no bias), Σ_i conv1×1(branch_i, kernel_i) for branches
@@ -138,20 +191,11 @@ export interface SceneBranchProjectionArgs {
  * kernels stacked — one matrix product each way instead of one per branch plus the adds (on wasm the
  * branches' filter gradients all packed the same output gradient anew: 12 → ~6 ms a scene step).
  */
-export class SceneBranchProjection extends tf.layers.Layer {
+export class SceneBranchProjection extends StackedKernelsLayer {
   static readonly className = 'SceneBranchProjection';
-  readonly filters: number;
-  private readonly kernelInits: Initializer[];
-  private kernels: tf.LayerVariable[] = [];
 
   constructor(args: SceneBranchProjectionArgs) {
-    super({ ...(args.name !== undefined ? { name: args.name } : {}), trainable: args.trainable ?? true });
-    this.filters = args.filters;
-    if (!Number.isInteger(this.filters) || this.filters < 1)
-      throw new Error(`SceneBranchProjection: filters must be an integer ≥ 1, got ${this.filters}`);
-    if (args.kernelInitializers.length < 1)
-      throw new Error('SceneBranchProjection: needs one kernel initializer per branch');
-    this.kernelInits = args.kernelInitializers.map(resolveInitializer);
+    super(args, 'branch');
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -160,12 +204,13 @@ export class SceneBranchProjection extends tf.layers.Layer {
       throw new Error(
         `SceneBranchProjection: ${shapes.length} branches for ${this.kernelInits.length} kernel initializers`,
       );
-    this.kernels = shapes.map((shape, i) => {
-      const channels = shape[shape.length - 1];
-      if (shape.length !== 4 || channels == null)
+    const channels = shapes.map((shape, i) => {
+      const c = shape[shape.length - 1];
+      if (shape.length !== 4 || c == null)
         throw new Error(`SceneBranchProjection: branch ${i} must be [B, H, W, C], got [${shape.join(', ')}]`);
-      return this.addWeight(`kernel_${i}`, [1, 1, channels, this.filters], 'float32', this.kernelInits[i]);
+      return c;
     });
+    this.addKernels((i) => [1, 1, channels[i]!, this.filters]);
     this.built = true;
   }
 
@@ -178,39 +223,15 @@ export class SceneBranchProjection extends tf.layers.Layer {
     const branches = (Array.isArray(inputs) ? inputs : [inputs]) as tf.Tensor4D[];
     return tf.tidy(() => {
       const x = branches.length === 1 ? branches[0]! : tf.concat(branches, 3);
-      const kernels = this.kernels.map((k) => k.read() as tf.Tensor4D);
-      const w = kernels.length === 1 ? kernels[0]! : tf.concat(kernels, 2);
-      return tf.conv2d(x, w, 1, 'same');
+      return tf.conv2d(x, this.stackedKernel(2), 1, 'same');
     });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelInitializers: this.kernelInits.map(serializeInitializer),
-    };
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const c = config as unknown as SceneBranchProjectionArgs & { kernelInitializers: unknown[] };
-    return new cls({ ...c, kernelInitializers: c.kernelInitializers.map(deserializeInitializer) });
   }
 }
 
 tf.serialization.registerClass(SceneBranchProjection);
 
-export interface SceneSharedConv2DArgs {
-  /** Channels of each output. */
-  filters: number;
+export interface SceneSharedConv2DArgs extends StackedKernelsArgs {
   kernelSize: number;
-  /** One per output, in order; each output's kernel [k, k, C, filters] is drawn from its own. */
-  kernelInitializers: (Initializer | string)[];
-  name?: string;
-  trainable?: boolean;
 }
 
 /**
@@ -220,25 +241,16 @@ export interface SceneSharedConv2DArgs {
  * is read (and, for the filter gradient, gathered into patches) once, and the matrix products are wider
  * (on wasm, three decoders forward and backward 42–46 → 37–41 ms in one bench).
  */
-export class SceneSharedConv2D extends tf.layers.Layer {
+export class SceneSharedConv2D extends StackedKernelsLayer {
   static readonly className = 'SceneSharedConv2D';
-  readonly filters: number;
   readonly kernelSize: number;
-  private readonly kernelInits: Initializer[];
-  private kernels: tf.LayerVariable[] = [];
   private readonly made = new OutputsPerScope();
 
   constructor(args: SceneSharedConv2DArgs) {
-    super({ ...(args.name !== undefined ? { name: args.name } : {}), trainable: args.trainable ?? true });
-    this.filters = args.filters;
+    super(args, 'output');
     this.kernelSize = args.kernelSize;
-    for (const key of ['filters', 'kernelSize'] as const) {
-      if (!Number.isInteger(this[key]) || this[key] < 1)
-        throw new Error(`SceneSharedConv2D: ${key} must be an integer ≥ 1, got ${this[key]}`);
-    }
-    if (args.kernelInitializers.length < 1)
-      throw new Error('SceneSharedConv2D: needs one kernel initializer per output');
-    this.kernelInits = args.kernelInitializers.map(resolveInitializer);
+    if (!Number.isInteger(this.kernelSize) || this.kernelSize < 1)
+      throw new Error(`SceneSharedConv2D: kernelSize must be an integer ≥ 1, got ${this.kernelSize}`);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -247,9 +259,7 @@ export class SceneSharedConv2D extends tf.layers.Layer {
     if (shape.length !== 4 || channels == null)
       throw new Error(`SceneSharedConv2D: input must be [B, H, W, C], got [${shape.join(', ')}]`);
     const k = this.kernelSize;
-    this.kernels = this.kernelInits.map((init, i) =>
-      this.addWeight(`kernel_${i}`, [k, k, channels, this.filters], 'float32', init),
-    );
+    this.addKernels(() => [k, k, channels, this.filters]);
     this.built = true;
   }
 
@@ -262,29 +272,14 @@ export class SceneSharedConv2D extends tf.layers.Layer {
     const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
     return this.made.get(x, () =>
       tf.tidy(() => {
-        const kernels = this.kernels.map((k) => k.read() as tf.Tensor4D);
-        if (kernels.length === 1) return [tf.conv2d(x, kernels[0]!, 1, 'same')];
-        const y = tf.conv2d(x, tf.concat(kernels, 3), 1, 'same');
-        return tf.split(y, kernels.length, 3);
+        const y = tf.conv2d(x, this.stackedKernel(3), 1, 'same');
+        return this.kernels.length === 1 ? [y] : tf.split(y, this.kernels.length, 3);
       }),
     );
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      kernelInitializers: this.kernelInits.map(serializeInitializer),
-    };
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const c = config as unknown as SceneSharedConv2DArgs & { kernelInitializers: unknown[] };
-    return new cls({ ...c, kernelInitializers: c.kernelInitializers.map(deserializeInitializer) });
+    return { ...super.getConfig(), kernelSize: this.kernelSize };
   }
 }
 
