@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { savedArtifacts } from '../../test/model-artifacts.js';
 import { describe, expect, it } from 'vitest';
 import { SeededDropout, withDropoutStream } from './seeded-dropout.js';
 import { sharedTrunkModel } from './sharing.js';
@@ -40,14 +41,8 @@ describe('SeededDropout', () => {
     const first = withDropoutStream(model, 1000, () => [mc(), mc()]);
     expect(withDropoutStream(model, 1000, () => [mc(), mc()])).toEqual(first);
     expect(layer.randomState()).toBe(1);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler((a) => {
-        saved = a;
-        return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await savedArtifacts(model);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     expect(loaded.layers.some((l) => l instanceof SeededDropout)).toBe(true);
     expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
       Array.from((model.predict(x) as tf.Tensor).dataSync()),

@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { savedArtifacts } from '../../test/model-artifacts.js';
 import { towersModel } from '../models/towers.js';
 import { fileSystemHandler, loadModelDir, ModelDirError, saveModelDir } from './model-dir.js';
 
@@ -117,14 +118,7 @@ describe('fileSystemHandler', () => {
   });
 
   it('joins weight data given as several ArrayBuffers and keeps metadata', async () => {
-    const captured: tf.io.ModelArtifacts[] = [];
-    await denseModel(2).save(
-      tf.io.withSaveHandler((a) => {
-        captured.push(a);
-        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) });
-      }),
-    );
-    const artifacts = captured[0]!;
+    const artifacts = await savedArtifacts(denseModel(2));
     const whole = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
     const parts = [whole.slice(0, 10).buffer, whole.slice(10, 37).buffer, whole.slice(37).buffer];
     const dir = fresh();

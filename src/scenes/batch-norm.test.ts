@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { savedArtifacts } from '../../test/model-artifacts.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
@@ -286,21 +287,15 @@ describe('FastBatchNorm', () => {
     expect(Array.from(await mvAfter!.data()).some((v) => v !== 1)).toBe(true);
     expect(Array.from(await gammaAfter!.data()).some((v) => v !== 1)).toBe(true);
 
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler((artifacts) => {
-        saved = artifacts;
-        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
-      }),
-    );
+    const saved = await savedArtifacts(model);
     expect(saved).toBeDefined();
-    expect(JSON.stringify(saved!.modelTopology)).toContain('FastBatchNorm');
-    const names = saved!.weightSpecs!.map((s) => s.name);
+    expect(JSON.stringify(saved.modelTopology)).toContain('FastBatchNorm');
+    const names = saved.weightSpecs!.map((s) => s.name);
     for (const w of ['gamma', 'beta', 'moving_mean', 'moving_variance']) {
       expect(names).toContain(`fast_bn/${w}`);
     }
 
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     const loadedBn = loaded.getLayer('fast_bn');
     expect(loadedBn).toBeInstanceOf(FastBatchNorm);
     expect((loadedBn as FastBatchNorm).momentum).toBe(0.5);

@@ -5,6 +5,7 @@ import { registerConvGradient } from '../backend/conv-gradient.js';
 import { registerWasmTrainingKernels } from '../backend/wasm-kernels.js';
 import { FastBatchNorm } from './batch-norm.js';
 import { SceneBranchProjection, SceneConv2D, SceneSharedConv2D } from './conv.js';
+import { savedArtifacts } from '../../test/model-artifacts.js';
 
 const randn = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
@@ -285,14 +286,8 @@ describe('SceneConv2D serialization', () => {
     const b = new SceneConv2D({ filters: 2, kernelSize: 3, dilationRate: 2, name: 'sc_b' });
     const model = tf.model({ inputs: input, outputs: b.apply(a.apply(input)) as tf.SymbolicTensor });
     a.setWeights([randn([3, 3, 2, 3], 21), randn([3], 22)]);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler((artifacts) => {
-        saved = artifacts;
-        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await savedArtifacts(model);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     const la = loaded.getLayer('sc_a') as SceneConv2D;
     const lb = loaded.getLayer('sc_b') as SceneConv2D;
     expect(la).toBeInstanceOf(SceneConv2D);
@@ -404,14 +399,8 @@ describe('SceneBranchProjection', () => {
       kernelInitializers: [tf.initializers.heNormal({ seed: 1 }), 'glorotUniform'],
     });
     const model = tf.model({ inputs: [a, b], outputs: proj.apply([a, b]) as tf.SymbolicTensor });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler((artifacts) => {
-        saved = artifacts;
-        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await savedArtifacts(model);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     expect(loaded.getLayer('proj')).toBeInstanceOf(SceneBranchProjection);
     const xs = [randn([2, 4, 5, 2], 71), randn([2, 4, 5, 3], 72)];
     const y = model.predict(xs) as tf.Tensor;
@@ -485,14 +474,8 @@ describe('SceneSharedConv2D', () => {
     const x = randn([2, 4, 5, 2], 95);
     const profile = await tf.profile(() => tf.dispose(model.predict(x)));
     expect(profile.kernels.filter((k) => k.name === 'Conv2D')).toHaveLength(1);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler((artifacts) => {
-        saved = artifacts;
-        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
-      }),
-    );
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await savedArtifacts(model);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     expect(loaded.getLayer('shared')).toBeInstanceOf(SceneSharedConv2D);
     const ys = model.predict(x) as tf.Tensor[];
     const ysLoaded = loaded.predict(x) as tf.Tensor[];
