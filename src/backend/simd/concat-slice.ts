@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdFor, type Simd } from './simd.js';
-import { copyStrided } from './transpose.js';
+import { copyStrided, rowMajorStrides } from './transpose.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -18,17 +18,6 @@ interface OutputBackend {
 /** Four-byte element types (the copy moves 4-byte elements). */
 function fourBytes(dtype: tf.DataType): boolean {
   return dtype === 'float32' || dtype === 'int32';
-}
-
-/** Row-major strides of `shape`, in elements. */
-function strides(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let a = shape.length - 1; a >= 0; a--) {
-    out[a] = s;
-    s *= shape[a]!;
-  }
-  return out;
 }
 
 /** `shape` padded in front to 4 loops, with stride 0 for the padding. */
@@ -54,12 +43,12 @@ function simdSlice(
   const rank = x.shape.length;
   if (!fourBytes(x.dtype) || rank === 0 || rank > 4) return undefined;
   if (tf.util.sizeFromShape(size as number[]) === 0) return undefined;
-  const inStrides = strides(x.shape);
+  const inStrides = rowMajorStrides(x.shape);
   let from = 0;
   for (let a = 0; a < rank; a++) from += begin[a]! * inStrides[a]!;
   const out = backend.makeOutput([...size], x.dtype);
   const [dims, inS] = fourLoops(size, inStrides);
-  const [, outS] = fourLoops(size, strides(size));
+  const [, outS] = fourLoops(size, rowMajorStrides(size));
   copyStrided(simd, simd.offset(x) + 4 * from, simd.offset(out), dims, inS, outS);
   return out;
 }

@@ -1,6 +1,6 @@
 /**
- * `Transpose` on wasm through the SIMD module's strided copies (`copyStrided`): tfjs-backend-wasm's own kernel moves an
- * element in ~6 ns (2 threads, 262K floats: 1.6 ms), and a scene training step transposes ~4M — inside
+ * `Transpose` on wasm through the SIMD module's strided copies (`copyStrided`): tfjs-backend-wasm's own
+ * kernel moves an element in ~6 ns (2 threads, 262K floats: 1.6 ms), and a scene training step transposes ~4M — inside
  * the convolution gradients and every transposed matMul operand (wasm-kernels.ts). Axes that stay
  * neighbours are merged first, so any permutation that is at most 4-D after merging takes this path;
  * others, other dtypes than float32/int32, and backends without the SIMD kernels keep the original.
@@ -8,6 +8,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdFor, type Simd } from './simd.js';
+
+/** Row-major strides of `shape`, in elements (the last axis 1). */
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  let s = 1;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    out[a] = s;
+    s *= shape[a]!;
+  }
+  return out;
+}
 
 /** A transpose as a loop nest for `copy4`: sizes, input and output strides (elements), outermost first. */
 export interface CopyPlan {
@@ -23,12 +34,7 @@ export interface CopyPlan {
  * writes then stride by powers of two, which map to the same cache sets.)
  */
 export function transposePlan(shape: readonly number[], perm: readonly number[]): CopyPlan | undefined {
-  const inStride = new Array<number>(shape.length);
-  let s = 1;
-  for (let a = shape.length - 1; a >= 0; a--) {
-    inStride[a] = s;
-    s *= shape[a]!;
-  }
+  const inStride = rowMajorStrides(shape);
   const dims: number[] = [];
   const inStrides: number[] = [];
   let lastAxis = -2;
@@ -46,12 +52,7 @@ export function transposePlan(shape: readonly number[], perm: readonly number[])
     lastAxis = axis;
   }
   if (dims.length > 4) return undefined;
-  const outStrides = new Array<number>(dims.length);
-  s = 1;
-  for (let k = dims.length - 1; k >= 0; k--) {
-    outStrides[k] = s;
-    s *= dims[k]!;
-  }
+  const outStrides = rowMajorStrides(dims);
   const loops = dims.map((d, k) => ({ d, i: inStrides[k]!, o: outStrides[k]! }));
   while (loops.length < 4) loops.unshift({ d: 1, i: 0, o: 0 });
   return { dims: loops.map((l) => l.d), inStrides: loops.map((l) => l.i), outStrides: loops.map((l) => l.o) };
@@ -61,7 +62,7 @@ export function transposePlan(shape: readonly number[], perm: readonly number[])
  * Runs a 4-loop copy plan (byte offsets `from`, `to`; sizes and strides in elements, outermost first) with
  * the module's fitting loop: `transpose_tiles` when the output runs contiguous innermost and another loop
  * reads contiguously (moved next to it — a copy's loops go in any order): 4×4 tiles through a shuffle,
- * 262K floats [4096, 64] → [64, 4096] in ~0.25 → 0.07 ms; else `copy4`, element by element or, where both
+ * 262K floats [4096, 64] → [64, 4096] in ~0.25 → 0.12 ms; else `copy4`, element by element or, where both
  * sides run contiguous, 16 bytes at a time.
  */
 export function copyStrided(
