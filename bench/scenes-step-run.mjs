@@ -1,6 +1,9 @@
 // One tfjs-mtl side of bench/scenes-step.mjs: times steps of the real scene training loop (trainSceneModel → Trainer.fitDataset,
 // default scene network and config) from the built library; prints one JSON line.
-// Usage: node bench/scenes-step-run.mjs [--steps 30] [--warmup 5] [--backend wasm] [--scenes 64]
+// Usage: node bench/scenes-step-run.mjs [--steps 30] [--warmup 5] [--backend wasm] [--scenes 64] [--burst K]
+// --burst K (for the paired driver): after the warm-up and after every K timed steps, print
+// {"paused": [ms of the steps since the last pause]} and wait for a line on stdin; the wait is not timed.
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { backendThreads, setupBackend } from '../dist/node/backend.js';
 import { registerConvGradient } from '../dist/backend/conv-gradient.js';
@@ -17,10 +20,14 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     scenes: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
+    burst: { type: 'string', default: '0' },
   },
 });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
+const burst = Number(values.burst);
+const input = burst > 0 ? createInterface({ input: process.stdin }) : undefined;
+const commands = input?.[Symbol.asyncIterator]();
 
 const backend = await setupBackend(values.backend, { threads: Number(values.threads) });
 registerConvGradient();
@@ -34,10 +41,12 @@ const model = sceneModelFor(config, SCENE_CLASSES.length);
 const strategy = createSceneWeighting(tasks, { kind: 'uncertainty' }, config.sigmaLr);
 const params = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
 
-// logEvery 1: onLog runs after every step, once its losses are read back (so the step is finished)
-const stamps = [];
+// logEvery 1: onLog runs after every step, once its losses are read back (so the step is finished);
+// a step's time runs from the end of the previous one (or of a pause) to its onLog
+const times = [];
+let pausedAt = 0;
 let last;
-const t0 = performance.now();
+let since = performance.now();
 await trainSceneModel(
   model,
   tasks,
@@ -50,12 +59,21 @@ await trainSceneModel(
     seed: config.seed,
     logEvery: 1,
   },
-  (entry) => {
-    stamps.push(performance.now());
+  async (entry) => {
+    const now = performance.now();
+    times.push(now - since);
     last = entry;
+    const timed = times.length - warmup;
+    if (commands !== undefined && timed >= 0 && timed < steps && timed % burst === 0) {
+      console.log(JSON.stringify({ paused: times.slice(Math.max(warmup, pausedAt)) }));
+      pausedAt = times.length;
+      if ((await commands.next()).done) process.exit(1); // the driver went away
+    }
+    since = performance.now();
   },
 );
-const times = stamps.map((t, i) => t - (i === 0 ? t0 : stamps[i - 1])).slice(warmup);
+times.splice(0, warmup);
+input?.close();
 const sorted = [...times].sort((a, b) => a - b);
 const m = sorted.length >> 1;
 const median = sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
@@ -70,6 +88,7 @@ console.log(
     threads: backendThreads() ?? null,
     steps,
     warmup,
+    times,
     batch: config.batchSize,
     losses: last.losses,
   }),

@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import statistics
+import sys
 import time
 
 import torch
@@ -124,6 +125,13 @@ def main():
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--sigma-lr", type=float, default=0.02, help="Adam lr of the log-variances")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--burst",
+        type=int,
+        default=0,
+        help="for the paired driver: after the warm-up and every K timed steps, print "
+        '{"paused": [ms of the steps since]} and wait for a line on stdin (the wait is not timed)',
+    )
     args = p.parse_args()
     if args.steps < 1 or args.warmup < 0 or args.batch < 2:
         p.error("need --steps >= 1, --warmup >= 0, --batch >= 2")
@@ -175,6 +183,11 @@ def main():
             raise SystemExit(f"diverged at step {step}: {values}")
         if step > args.warmup:
             times.append(dt)
+        timed = step - args.warmup
+        if args.burst > 0 and 0 <= timed < args.steps and timed % args.burst == 0:
+            print(json.dumps({"paused": times[len(times) - (args.burst if timed else 0) :]}), flush=True)
+            if not sys.stdin.readline():
+                raise SystemExit("the driver went away")
 
     print(f"trainable parameters: {params} (+ {log_vars.numel()} log-variances)", flush=True)
     print(
@@ -186,6 +199,7 @@ def main():
                 "threads": torch.get_num_threads(),
                 "steps": args.steps,
                 "warmup": args.warmup,
+                "times": times,
                 "batch": args.batch,
                 "losses": values[:3],
             }
