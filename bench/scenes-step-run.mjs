@@ -1,8 +1,8 @@
 // One tfjs-mtl side of bench/scenes-step.mjs: times steps of the real scene training loop (trainSceneModel → Trainer.fitDataset,
 // default scene network and config) from the built library; prints one JSON line.
 // Usage: node bench/scenes-step-run.mjs [--steps 30] [--warmup 5] [--backend wasm] [--scenes 64] [--burst K]
-// --burst K (for the paired driver): after the warm-up and after every K timed steps, print
-// {"paused": [ms of the steps since the last pause]} and wait for a line on stdin; the wait is not timed.
+// --burst K (for the paired driver): log every K steps; after the warm-up and after every K timed steps,
+// print {"paused": [mean ms/step of those K]} and wait for a line on stdin (the wait is not timed).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { backendThreads, setupBackend } from '../dist/node/backend.js';
@@ -41,10 +41,15 @@ const model = sceneModelFor(config, SCENE_CLASSES.length);
 const strategy = createSceneWeighting(tasks, { kind: 'uncertainty' }, config.sigmaLr);
 const params = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
 
-// logEvery 1: onLog runs after every step, once its losses are read back (so the step is finished);
-// a step's time runs from the end of the previous one (or of a pause) to its onLog
+// onLog runs after every `logEvery` steps, once their losses are read back (so the steps are finished):
+// each entry of `times` is the mean ms/step of one such period, from the end of the previous one (or
+// of a pause) to its onLog. Standalone, a period is a step; under the driver it is a burst, as a run
+// logging every few steps has it (logging every step would add reading every weight back to each —
+// the loop keeps the last good epoch's state to roll back to).
+const logEvery = burst > 0 ? burst : 1;
+if (warmup % logEvery !== 0 || steps % logEvery !== 0)
+  throw new Error(`--warmup ${warmup} and --steps ${steps} must be multiples of --burst ${burst}`);
 const times = [];
-let pausedAt = 0;
 let last;
 let since = performance.now();
 await trainSceneModel(
@@ -57,22 +62,20 @@ await trainSceneModel(
     batchSize: config.batchSize,
     learningRate: config.lr,
     seed: config.seed,
-    logEvery: 1,
+    logEvery,
   },
   async (entry) => {
-    const now = performance.now();
-    times.push(now - since);
+    times.push((performance.now() - since) / logEvery);
     last = entry;
-    const timed = times.length - warmup;
-    if (commands !== undefined && timed >= 0 && timed < steps && timed % burst === 0) {
-      console.log(JSON.stringify({ paused: times.slice(Math.max(warmup, pausedAt)) }));
-      pausedAt = times.length;
+    const timed = times.length * logEvery - warmup;
+    if (commands !== undefined && timed >= 0 && timed < steps) {
+      console.log(JSON.stringify({ paused: timed > 0 ? [times.at(-1)] : [] }));
       if ((await commands.next()).done) process.exit(1); // the driver went away
     }
     since = performance.now();
   },
 );
-times.splice(0, warmup);
+times.splice(0, warmup / logEvery);
 input?.close();
 const sorted = [...times].sort((a, b) => a - b);
 const m = sorted.length >> 1;
@@ -88,6 +91,7 @@ console.log(
     threads: backendThreads() ?? null,
     steps,
     warmup,
+    // mean ms/step of each logging period (a step, or a burst)
     times,
     batch: config.batchSize,
     losses: last.losses,

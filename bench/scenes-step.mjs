@@ -2,7 +2,9 @@
 // against the same network in PyTorch (bench/scenes_step_torch.py), each in its own process. Both warm
 // up, then run in alternating bursts of a few steps (the other side paused, idle), so that both sides'
 // steps are timed under the same conditions of the machine, whose speed drifts ~1.5× within minutes.
-// Ends with 'scenes-step ratio R' (median tfjs-mtl ms/step over all timed steps / PyTorch's).
+// tfjs-mtl logs once a burst (as a run logging every few steps; every step would add a read-back of
+// all weights to each). Ends with 'scenes-step ratio R': the median over bursts of tfjs-mtl's mean
+// ms/step over PyTorch's.
 // Usage: npm run bench:scenes -- [--steps 40] [--burst 5] [--warmup 5] [--threads 2] [--backend wasm]
 // (--threads: both sides, tfjs-mtl's wasm kernels and PyTorch's intra-op pool)
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,8 +31,9 @@ function fail(message) {
   process.exit(1);
 }
 if (!Number.isInteger(steps) || steps < 1) fail(`--steps must be an integer ≥ 1, got ${values.steps}`);
-if (!Number.isInteger(burst) || burst < 1 || burst > steps)
-  fail(`--burst must be an integer from 1 to --steps, got ${values.burst}`);
+if (!Number.isInteger(burst) || burst < 1 || steps % burst !== 0)
+  fail(`--burst must be an integer ≥ 1 dividing --steps (${steps}), got ${values.burst}`);
+if (Number(values.warmup) % burst !== 0) fail(`--warmup must be a multiple of --burst (${burst}), got ${values.warmup}`);
 const runner = fileURLToPath(new URL('./scenes-step-run.mjs', import.meta.url));
 const reference = fileURLToPath(new URL('./scenes_step_torch.py', import.meta.url));
 if (!existsSync(fileURLToPath(new URL('../dist/scenes/train.js', import.meta.url))))
@@ -82,32 +85,33 @@ const torchSide = side('PyTorch', values.python, [reference, ...common, '--threa
 await libSide.next();
 await torchSide.next();
 
-const times = new Map([
-  [libSide, []],
-  [torchSide, []],
+const mean = (xs) => xs.reduce((t, x) => t + x, 0) / xs.length;
+const counted = new Map([
+  [libSide, 0],
+  [torchSide, 0],
 ]);
 const results = new Map();
-/** Lets `s` run its next burst; its step times. */
+/** Lets `s` run its next burst; its mean ms/step (tfjs-mtl reports it, PyTorch each step's time). */
 async function runBurst(s) {
   s.resume();
   const msg = await s.next();
-  if (msg.paused !== undefined) {
-    times.get(s).push(...msg.paused);
-    return msg.paused;
-  }
-  results.set(s, msg); // the last burst ends with its summary
-  const burstTimes = msg.times.slice(times.get(s).length);
-  times.get(s).push(...burstTimes);
-  return burstTimes;
+  // the last burst ends with the side's summary, which holds every burst's (or step's) times
+  const got = msg.paused ?? msg.times.slice(counted.get(s));
+  if (msg.paused === undefined) results.set(s, msg);
+  counted.set(s, counted.get(s) + got.length);
+  return mean(got);
 }
-const bursts = Math.ceil(steps / burst);
+const bursts = steps / burst;
+const burstMs = new Map([
+  [libSide, []],
+  [torchSide, []],
+]);
 for (let i = 0; i < bursts; i++) {
   // alternate which goes first
   const order = i % 2 === 0 ? [libSide, torchSide] : [torchSide, libSide];
-  const burstMs = new Map();
-  for (const s of order) burstMs.set(s, median(await runBurst(s)));
-  const l = burstMs.get(libSide);
-  const t = burstMs.get(torchSide);
+  for (const s of order) burstMs.get(s).push(await runBurst(s));
+  const l = burstMs.get(libSide).at(-1);
+  const t = burstMs.get(torchSide).at(-1);
   console.log(
     `burst ${i + 1}/${bursts}: tfjs-mtl ${l.toFixed(1)} ms/step | PyTorch ${t.toFixed(1)} ms/step ` +
       `(ratio ${(l / t).toFixed(2)})`,
@@ -115,11 +119,11 @@ for (let i = 0; i < bursts; i++) {
 }
 const l0 = results.get(libSide);
 const t0 = results.get(torchSide);
-// each side's own summary is the median of all its timed steps
-const libMs = l0.msPerStep;
-const torchMs = t0.msPerStep;
+const libMs = median(burstMs.get(libSide));
+const torchMs = median(burstMs.get(torchSide));
 console.log(
-  `\nmedian of ${steps} steps a side in ${bursts} alternating burst(s), after ${values.warmup} warm-up (batch ${l0.batch}):`,
+  `\nmedian of ${bursts} alternating bursts of ${burst} steps (mean ms/step each), after ${values.warmup} ` +
+    `warm-up steps (batch ${l0.batch}):`,
 );
 console.log(
   `  tfjs-mtl ${libMs.toFixed(1)} ms/step (${l0.impl}, ${l0.threads ?? '?'} thread(s)), ` +
