@@ -33,7 +33,8 @@ function fail(message) {
 if (!Number.isInteger(steps) || steps < 1) fail(`--steps must be an integer ≥ 1, got ${values.steps}`);
 if (!Number.isInteger(burst) || burst < 1 || steps % burst !== 0)
   fail(`--burst must be an integer ≥ 1 dividing --steps (${steps}), got ${values.burst}`);
-if (Number(values.warmup) % burst !== 0) fail(`--warmup must be a multiple of --burst (${burst}), got ${values.warmup}`);
+if (Number(values.warmup) % burst !== 0)
+  fail(`--warmup must be a multiple of --burst (${burst}), got ${values.warmup}`);
 const runner = fileURLToPath(new URL('./scenes-step-run.mjs', import.meta.url));
 const reference = fileURLToPath(new URL('./scenes_step_torch.py', import.meta.url));
 if (!existsSync(fileURLToPath(new URL('../dist/scenes/train.js', import.meta.url))))
