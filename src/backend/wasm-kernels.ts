@@ -20,6 +20,9 @@
  *    (simd/resize-bilinear.ts).
  *  - `Concat`, `Slice` and `SplitV` copy one innermost run per `TypedArray.set`;
  *    one strided SIMD copy each (simd/concat-slice.ts).
+ *  - Products with one dimension of ≤ 8 (the scene heads' 1×1 convolutions and
+ *    their gradients) pay XNNPACK's packing and thread-pool hand-off for a few
+ *    µs of arithmetic; our SIMD loops on the calling thread (simd/small-matmul.ts).
  *
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
@@ -31,6 +34,7 @@ import { stridedConvInputGradient } from './simd/conv-input-grad.js';
 import { makeSimdExp } from './simd/exp.js';
 import { makeSimdResizeBilinear, makeSimdResizeBilinearGrad } from './simd/resize-bilinear.js';
 import { simdFor } from './simd/simd.js';
+import { smallMatMul, smallMatMulRoute } from './simd/small-matmul.js';
 import { makeSimdTranspose } from './simd/transpose.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -153,6 +157,22 @@ function makeMatMul(orig: KernelFunc, fused: boolean): KernelFunc {
       if (prelu !== undefined && (M * N) % Math.max(1, size(prelu.shape)) !== 0) return orig(args);
     }
     const batch = Math.max(batchA, batchB);
+    // one small dimension (the scene heads' 1×1 convolutions and their gradients): our loops, no pool
+    const route = batch === 1 ? smallMatMulRoute(M, K, N) : undefined;
+    const simd = route === undefined ? undefined : simdFor(args.backend);
+    const activation = fused ? (attrs.activation as string | undefined) : undefined;
+    if (
+      simd !== undefined &&
+      (activation === undefined || activation === 'linear') &&
+      inputs.preluActivationWeights === undefined &&
+      (inputs.bias === undefined || route === 'nt')
+    ) {
+      return withKernelScope(BACKEND, args.backend, (s) => {
+        const a2 = s.reshape(a, ta ? [K, M] : [M, K]);
+        const b2 = s.reshape(b, tb ? [N, K] : [K, N]);
+        return s.reshape(smallMatMul(s, simd, a2, b2, ta, tb, fused ? inputs.bias : undefined), outShape);
+      });
+    }
     const tA = ta ? batchA * M * K : 0;
     const tB = tb ? batchB * K * N : 0;
     // For fused ops wasm's fallback loop is wrong: it adds bias[min(i·N+j, N−1)]

@@ -874,4 +874,129 @@
         (then (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $inCols) (local.get $pb)))))
         (else (local.set $src (i32.add (local.get $src) (i32.mul (local.get $inCols) (local.get $pb))))))
       (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))))
+  ;; out[M×N] = a[M×K]·bᵀ (+ bias[N] when hasBias ≠ 0): a and b row-major, b [N×K] (a row of b is a column
+  ;; of the product's right operand); K a multiple of 4. Four rows of a at a time against each row of b,
+  ;; the four dot products reduced together by shuffles into one vector, stored down column n of out.
+  (func (export "mm_nt") (param $a i32) (param $M i32) (param $K i32) (param $b i32) (param $N i32)
+    (param $bias i32) (param $hasBias i32) (param $out i32)
+    (local $i i32) (local $n i32) (local $k i32) (local $kb i32) (local $pa i32) (local $pb i32)
+    (local $po i32) (local $nb i32) (local $M4 i32) (local $rows i32)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $bv v128) (local $r v128)
+    (local.set $kb (i32.shl (local.get $K) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $M4 (i32.and (local.get $M) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $i) (local.get $M)))
+        ;; rows in this block: 4, or the last M % 4 (then s1..s3 of rows past M stay unused)
+        (local.set $rows (select (i32.const 4) (i32.sub (local.get $M) (local.get $i))
+          (i32.lt_u (local.get $i) (local.get $M4))))
+        (local.set $n (i32.const 0))
+        (loop $cols
+          (local.set $s0 (v128.const i32x4 0 0 0 0))
+          (local.set $s1 (v128.const i32x4 0 0 0 0))
+          (local.set $s2 (v128.const i32x4 0 0 0 0))
+          (local.set $s3 (v128.const i32x4 0 0 0 0))
+          (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+          (local.set $pb (i32.add (local.get $b) (i32.mul (local.get $n) (local.get $kb))))
+          (local.set $k (i32.const 0))
+          (if (i32.eq (local.get $rows) (i32.const 4))
+            (then
+              (loop $dot4
+                (local.set $bv (v128.load align=4 (i32.add (local.get $pb) (local.get $k))))
+                (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $bv)
+                  (v128.load align=4 (i32.add (local.get $pa) (local.get $k))))))
+                (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $bv)
+                  (v128.load align=4 (i32.add (i32.add (local.get $pa) (local.get $kb)) (local.get $k))))))
+                (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $bv)
+                  (v128.load align=4 (i32.add (i32.add (local.get $pa) (i32.shl (local.get $kb) (i32.const 1)))
+                    (local.get $k))))))
+                (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $bv)
+                  (v128.load align=4 (i32.add (i32.add (local.get $pa) (i32.mul (local.get $kb) (i32.const 3)))
+                    (local.get $k))))))
+                (br_if $dot4 (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 16))) (local.get $kb)))))
+            (else
+              (loop $dot1
+                (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul
+                  (v128.load align=4 (i32.add (local.get $pb) (local.get $k)))
+                  (v128.load align=4 (i32.add (local.get $pa) (local.get $k))))))
+                (br_if $dot1 (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 16))) (local.get $kb))))))
+          ;; [Σs0, Σs1, Σs2, Σs3]
+          (local.set $s0 (f32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s0) (local.get $s1))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s0) (local.get $s1))))
+          (local.set $s2 (f32x4.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s2) (local.get $s3))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s2) (local.get $s3))))
+          (local.set $r (f32x4.add
+            (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $s0) (local.get $s2))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $s0) (local.get $s2))))
+          (if (local.get $hasBias)
+            (then (local.set $r (f32x4.add (local.get $r)
+              (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $n) (i32.const 2))))))))
+          (local.set $po (i32.add (local.get $out)
+            (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $n)) (i32.const 2))))
+          (f32.store (local.get $po) (f32x4.extract_lane 0 (local.get $r)))
+          (if (i32.eq (local.get $rows) (i32.const 4))
+            (then
+              (f32.store (i32.add (local.get $po) (local.get $nb)) (f32x4.extract_lane 1 (local.get $r)))
+              (f32.store (i32.add (local.get $po) (i32.shl (local.get $nb) (i32.const 1)))
+                (f32x4.extract_lane 2 (local.get $r)))
+              (f32.store (i32.add (local.get $po) (i32.mul (local.get $nb) (i32.const 3)))
+                (f32x4.extract_lane 3 (local.get $r)))))
+          (br_if $cols (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (local.get $N))))
+        (local.set $i (i32.add (local.get $i) (select (i32.const 4) (i32.const 1)
+          (i32.eq (local.get $rows) (i32.const 4)))))
+        (br $blocks))))
+
+  ;; out[M×N] = a[M×K]·b[K×N], all row-major, N a multiple of 4 (K small: the rows of b stay in cache).
+  ;; Per row of a, four (or, at the end, one) vectors of the row of out at a time, each Σ_k a[i, k]·b[k, ·].
+  (func (export "mm_small_k") (param $a i32) (param $M i32) (param $K i32) (param $b i32) (param $N i32)
+    (param $out i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $nb i32) (local $pa i32) (local $pb i32) (local $po i32)
+    (local $x v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local.set $nb (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (loop $rows
+      (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $K)) (i32.const 2))))
+      (local.set $po (i32.add (local.get $out) (i32.mul (local.get $i) (local.get $nb))))
+      (local.set $j (i32.const 0))
+      (loop $chunks
+        (local.set $pb (i32.add (local.get $b) (local.get $j)))
+        (local.set $k (i32.const 0))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const 64)) (local.get $nb))
+          (then
+            (local.set $c0 (v128.const i32x4 0 0 0 0))
+            (local.set $c1 (v128.const i32x4 0 0 0 0))
+            (local.set $c2 (v128.const i32x4 0 0 0 0))
+            (local.set $c3 (v128.const i32x4 0 0 0 0))
+            (loop $taps4
+              (local.set $x (v128.load32_splat (i32.add (local.get $pa) (i32.shl (local.get $k) (i32.const 2)))))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $x) (v128.load align=4 (local.get $pb)))))
+              (local.set $c1 (f32x4.add (local.get $c1)
+                (f32x4.mul (local.get $x) (v128.load offset=16 align=4 (local.get $pb)))))
+              (local.set $c2 (f32x4.add (local.get $c2)
+                (f32x4.mul (local.get $x) (v128.load offset=32 align=4 (local.get $pb)))))
+              (local.set $c3 (f32x4.add (local.get $c3)
+                (f32x4.mul (local.get $x) (v128.load offset=48 align=4 (local.get $pb)))))
+              (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+              (br_if $taps4 (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $K))))
+            (v128.store align=4 (i32.add (local.get $po) (local.get $j)) (local.get $c0))
+            (v128.store offset=16 align=4 (i32.add (local.get $po) (local.get $j)) (local.get $c1))
+            (v128.store offset=32 align=4 (i32.add (local.get $po) (local.get $j)) (local.get $c2))
+            (v128.store offset=48 align=4 (i32.add (local.get $po) (local.get $j)) (local.get $c3))
+            (local.set $j (i32.add (local.get $j) (i32.const 64))))
+          (else
+            (local.set $c0 (v128.const i32x4 0 0 0 0))
+            (loop $taps1
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul
+                (v128.load32_splat (i32.add (local.get $pa) (i32.shl (local.get $k) (i32.const 2))))
+                (v128.load align=4 (local.get $pb)))))
+              (local.set $pb (i32.add (local.get $pb) (local.get $nb)))
+              (br_if $taps1 (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $K))))
+            (v128.store align=4 (i32.add (local.get $po) (local.get $j)) (local.get $c0))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))))
+        (br_if $chunks (i32.lt_u (local.get $j) (local.get $nb))))
+      (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $M)))))
 )

@@ -75,6 +75,17 @@ export interface SimdExports {
     epsilon: number,
   ): void;
   masked_l1_grad(f: number, y: number, m: number, rows: number, k: number, scale: number, out: number): void;
+  mm_nt(
+    a: number,
+    M: number,
+    K: number,
+    b: number,
+    N: number,
+    bias: number,
+    hasBias: number,
+    out: number,
+  ): void;
+  mm_small_k(a: number, M: number, K: number, b: number, N: number, out: number): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm (public members, 4.22). */
