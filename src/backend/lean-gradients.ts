@@ -32,6 +32,7 @@
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { asFloat32 } from './as-float32.js';
 
 type Tensor = tf.Tensor;
 type GradMap = ReturnType<tf.GradFunc>;
@@ -99,10 +100,6 @@ function view(t: Tensor, shape: readonly number[]): Tensor {
 /** `t` itself when it is a tensor this gradient created, a view of it when it is the engine's dy. */
 function fresh(t: Tensor, dy: Tensor): Tensor {
   return t === dy ? view(dy, dy.shape) : t;
-}
-
-function asFloat(t: Tensor): Tensor {
-  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
 /**
@@ -173,8 +170,8 @@ const CONFIGS: readonly tf.GradConfig[] = [
       const a = savedAt(saved, 0);
       const b = savedAt(saved, 1);
       return {
-        a: () => sumTo(tf.mul(dy, asFloat(b)), a.shape),
-        b: () => sumTo(tf.mul(dy, asFloat(a)), b.shape),
+        a: () => sumTo(tf.mul(dy, asFloat32(b)), a.shape),
+        b: () => sumTo(tf.mul(dy, asFloat32(a)), b.shape),
       };
     },
   },
@@ -186,11 +183,11 @@ const CONFIGS: readonly tf.GradConfig[] = [
       const a = savedAt(saved, 0);
       const b = savedAt(saved, 1);
       return {
-        a: () => sumTo(tf.div(dy, asFloat(b)), a.shape),
+        a: () => sumTo(tf.div(dy, asFloat32(b)), a.shape),
         b: () => {
-          const res = sumTo(tf.mul(dy, asFloat(a)), b.shape);
+          const res = sumTo(tf.mul(dy, asFloat32(a)), b.shape);
           // as the original: square in b's own dtype, then cast
-          return tf.neg(tf.div(res, asFloat(tf.square(b))));
+          return tf.neg(tf.div(res, asFloat32(tf.square(b))));
         },
       };
     },
@@ -223,7 +220,7 @@ const CONFIGS: readonly tf.GradConfig[] = [
       const dy = single(dys);
       const x = savedAt(saved, 0);
       // dy has x's shape, so no operand order is cheaper; this is the original's order
-      return { x: () => tf.mul(dy, tf.mul(asFloat(x), 2)) };
+      return { x: () => tf.mul(dy, tf.mul(asFloat32(x), 2)) };
     },
   },
   {
@@ -257,7 +254,7 @@ const CONFIGS: readonly tf.GradConfig[] = [
     gradFunc: (dys, saved): GradMap => {
       const dy = single(dys);
       const x = savedAt(saved, 0);
-      return { x: () => tf.mul(dy, asFloat(tf.step(x))) };
+      return { x: () => tf.mul(dy, asFloat32(tf.step(x))) };
     },
   },
   {

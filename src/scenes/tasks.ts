@@ -5,6 +5,7 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { asFloat32 } from '../backend/as-float32.js';
 import { heteroscedasticNll, splitMeanLogVariance } from '../tasks/heteroscedastic.js';
 import type { Task } from '../tasks/task.js';
 import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
@@ -33,7 +34,7 @@ export function denseClassificationTask(options: DenseClassificationTaskOptions)
   /** [B, H, W, 1]: 1 where the label is a class (and the mask, if any, is 1). */
   const validity = (hot: tf.Tensor, mask?: tf.Tensor): tf.Tensor => {
     const valid = tf.sum(hot, -1, true);
-    return mask === undefined ? valid : tf.mul(valid, tf.reshape(tf.cast(mask, 'float32'), valid.shape));
+    return mask === undefined ? valid : tf.mul(valid, tf.reshape(asFloat32(mask), valid.shape));
   };
   /** Per-pixel cross-entropy [B·H·W], 0 on ignored pixels. */
   const pixelLoss = (logits: tf.Tensor, hot: tf.Tensor): tf.Tensor1D =>
@@ -109,7 +110,7 @@ export function denseL1Task(options: DenseL1TaskOptions): Task {
   const maskOf = (prediction: tf.Tensor, mask?: tf.Tensor): tf.Tensor =>
     mask === undefined
       ? tf.ones([...prediction.shape.slice(0, -1), 1])
-      : tf.reshape(tf.cast(mask, 'float32'), [...prediction.shape.slice(0, -1), 1]);
+      : tf.reshape(asFloat32(mask), [...prediction.shape.slice(0, -1), 1]);
   return Object.freeze({
     name,
     likelihood,
@@ -175,7 +176,7 @@ export function denseHeteroscedasticL1Task(options: DenseHeteroscedasticL1TaskOp
   const maskOf = (target: tf.Tensor, mask?: tf.Tensor): tf.Tensor =>
     mask === undefined
       ? tf.ones([...target.shape.slice(0, -1), 1])
-      : tf.reshape(tf.cast(mask, 'float32'), [...target.shape.slice(0, -1), 1]);
+      : tf.reshape(asFloat32(mask), [...target.shape.slice(0, -1), 1]);
   return Object.freeze({
     name,
     likelihood: 'laplace' as const,

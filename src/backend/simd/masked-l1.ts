@@ -7,6 +7,7 @@
  * when: wasm with the SIMD kernels, float32, and no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { asFloat32 } from '../as-float32.js';
 import { higherOrderTape, withKernelScope, type KernelScope } from '../kernel-scope.js';
 import { activeSimd, requireSimd, type Simd } from './simd.js';
 
@@ -100,8 +101,8 @@ export function fusedMaskedL1(prediction: tf.Tensor, target: tf.Tensor, mask: tf
       MASKED_L1_KERNEL,
       {
         f: tf.reshape(prediction, [rows, k]),
-        y: tf.reshape(tf.cast(target, 'float32'), [rows, k]),
-        m: tf.reshape(tf.cast(mask, 'float32'), [rows]),
+        y: tf.reshape(asFloat32(target), [rows, k]),
+        m: tf.reshape(asFloat32(mask), [rows]),
       },
       {},
     ),

@@ -8,6 +8,7 @@
  * float32, ≥ 4 logits, no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { asFloat32 } from '../as-float32.js';
 import { higherOrderTape, withKernelScope } from '../kernel-scope.js';
 import { activeSimd, requireSimd } from './simd.js';
 
@@ -105,8 +106,8 @@ export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, m
         SOFTMAX_CE_KERNEL,
         {
           z: tf.reshape(z as tf.Tensor, [P, C]),
-          hot: tf.reshape(tf.cast(oneHot, 'float32'), [P, C]),
-          m: tf.reshape(tf.cast(mask, 'float32'), [P]),
+          hot: tf.reshape(asFloat32(oneHot), [P, C]),
+          m: tf.reshape(asFloat32(mask), [P]),
         },
         {},
       ),
