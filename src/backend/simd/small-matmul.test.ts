@@ -128,7 +128,7 @@ describe('BatchMatMul and _FusedMatMul on wasm route small products through it',
       const arrays = [random([1, 300, 32], r), random([1, 32, C], r), random([C], r), random([1, 300, C], r)];
       const f = ([h, w, bias, probe]: tf.Tensor[]) => {
         const head = (hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-          tf.sum(tf.mul(tf.fused.matMul({ a: hh as tf.Tensor3D, b: ww as tf.Tensor3D, bias: bb }), probe!));
+          tf.sum(tf.mul(tf.fused.matMul({ a: hh, b: ww, bias: bb }), probe!));
         const y = tf.fused.matMul({ a: h as tf.Tensor3D, b: w as tf.Tensor3D, bias: bias! });
         const grads = tf.grads(head)([h!, w!, bias!]);
         return [y, ...grads];
