@@ -27,7 +27,7 @@ export {
 } from './model.js';
 export { SceneConv2D, type SceneConv2DArgs } from './conv.js';
 export { FastBatchNorm, batchNormTraining, type FastBatchNormArgs } from './batch-norm.js';
-export { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+export { maskedL1, maskedSoftmaxCrossEntropy, maskedSparseSoftmaxCrossEntropy } from './losses.js';
 export {
   memorySceneSource,
   sceneBatches,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+import { maskedL1, maskedSoftmaxCrossEntropy, maskedSparseSoftmaxCrossEntropy } from './losses.js';
 
 // (the wasm package registers itself as the preferred backend; the fixtures below are made on cpu)
 await tf.setBackend('cpu');
@@ -90,27 +90,51 @@ describe('maskedSoftmaxCrossEntropy', () => {
             return tf.div(tf.sum(tf.mul(nll, m)), tf.maximum(tf.sum(m), 1));
           };
           const before = tf.memory().numTensors;
-          const profile = await tf.profile(() =>
-            tf
-              .grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z)
-              .dispose(),
-          );
+          const sparse = (zz: tf.Tensor) => maskedSparseSoftmaxCrossEntropy(zz, y, m);
+          const dense = (zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m);
+          const profile = await tf.profile(() => tf.grad(sparse)(z).dispose());
           if (backend === 'wasm')
             expect(profile.kernels.map((k) => k.name)).toContain('TfjsMtlSoftmaxCrossEntropy');
-          const [v, g, vRef, gRef] = tf.tidy(() => [
-            maskedSoftmaxCrossEntropy(z, hot, m),
-            tf.grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, m))(z),
-            reference(z),
-            tf.grad(reference)(z),
-          ]);
-          close(await v.data(), await vRef.data(), 1e-5);
-          close(await g.data(), await gRef.data(), 1e-5);
-          tf.dispose([v, g, vRef, gRef]);
+          for (const f of [sparse, dense]) {
+            const [v, g, vRef, gRef] = tf.tidy(() => [
+              f(z),
+              tf.grad(f)(z),
+              reference(z),
+              tf.grad(reference)(z),
+            ]);
+            close(await v.data(), await vRef.data(), 1e-5);
+            close(await g.data(), await gRef.data(), 1e-5);
+            tf.dispose([v, g, vRef, gRef]);
+          }
           expect(tf.memory().numTensors).toBe(before);
           tf.dispose([z, y, hot, keep, m]);
         });
     });
   }
+
+  it('with labels: a label outside [0, C) picks nothing, as an all-zero one-hot row', async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const z = tf.tensor4d([1, 2, 3, 0.5, -1, 0, 2, 2, 4, 1, 1, 1, 3, 0, 0, 5], [1, 1, 4, 4]);
+      const y = tf.tensor3d([2, -1, 4, 0], [1, 1, 4], 'int32');
+      const ones = tf.ones([1, 1, 4, 1]);
+      const hot = tf.oneHot(y, 4).toFloat();
+      const [a, b] = [maskedSparseSoftmaxCrossEntropy(z, y, ones), maskedSoftmaxCrossEntropy(z, hot, ones)];
+      close(await a.data(), await b.data(), 1e-6);
+      const [ga, gb] = [
+        tf.grad((zz: tf.Tensor) => maskedSparseSoftmaxCrossEntropy(zz, y, ones))(z),
+        tf.grad((zz: tf.Tensor) => maskedSoftmaxCrossEntropy(zz, hot, ones))(z),
+      ];
+      close(await ga.data(), await gb.data(), 1e-6);
+      tf.dispose([z, y, ones, hot, a, b, ga, gb]);
+    }
+  });
+
+  it('with labels: rejects labels or a mask that are not one a pixel', () => {
+    expect(() => maskedSparseSoftmaxCrossEntropy(logits, tf.zeros([3], 'int32'), mask)).toThrow(
+      /one label and one mask value a pixel/,
+    );
+  });
 
   it('rejects a one-hot of the wrong width', () => {
     expect(() => maskedSoftmaxCrossEntropy(logits, tf.oneHot(labels, 4), mask)).toThrow(

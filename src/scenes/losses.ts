@@ -8,9 +8,10 @@ import { fusedSoftmaxCrossEntropy, softmaxCrossEntropyFusible } from '../backend
 
 /**
  * Softmax cross-entropy over the labelled pixels: mean over pixels with mask 1 of
- * log Σ_c e^{z_c} − z_y. `oneHot` is [..., C] (all-zero rows where unlabelled), `mask` [...] or
- * [..., 1] with 1 on labelled pixels. The gradient is written out, (softmax − onehot)·mask/n: one Exp
- * instead of tf.losses.softmaxCrossEntropy's three.
+ * log Σ_c e^{z_c} − z_y. `oneHot` is [..., C] (all-zero rows where unlabelled; any distribution over the
+ * classes works), `mask` [...] or [..., 1] with 1 on labelled pixels. The gradient is written out,
+ * (softmax − onehot)·mask/n: one Exp instead of tf.losses.softmaxCrossEntropy's three. With integer
+ * labels, `maskedSparseSoftmaxCrossEntropy` (one kernel on wasm).
  */
 export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   const c = logits.shape[logits.rank - 1]!;
@@ -18,9 +19,6 @@ export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, 
   if (oneHot.shape[oneHot.rank - 1] !== c) {
     throw new Error(`maskedSoftmaxCrossEntropy: ${c} logits but one-hot of ${String(oneHot.shape.at(-1))}`);
   }
-  // on wasm one kernel forward and a multiply backward (backend/simd/softmax-ce.ts)
-  if (softmaxCrossEntropyFusible(logits) && m.size * c === logits.size)
-    return fusedSoftmaxCrossEntropy(logits, oneHot, m);
   const op = tf.customGrad((z, save) => {
     const zt = z as tf.Tensor;
     const count = tf.maximum(tf.sum(m), 1);
@@ -42,6 +40,33 @@ export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, 
     };
   });
   return op(logits);
+}
+
+/**
+ * `maskedSoftmaxCrossEntropy` with integer labels [...] (one a pixel; outside [0, C) no class: mask such
+ * pixels 0) instead of a one-hot, `mask` [...] or [..., 1]. On wasm one kernel forward and a multiply
+ * backward, from the labels (backend/simd/softmax-ce.ts); elsewhere through the one-hot.
+ */
+export function maskedSparseSoftmaxCrossEntropy(
+  logits: tf.Tensor,
+  labels: tf.Tensor,
+  mask: tf.Tensor,
+): tf.Scalar {
+  const c = logits.shape[logits.rank - 1]!;
+  const pixels = logits.size / c;
+  if (labels.size !== pixels || mask.size !== pixels) {
+    throw new Error(
+      `maskedSparseSoftmaxCrossEntropy: logits [${logits.shape.join(', ')}] need one label and one mask value a pixel, got labels [${labels.shape.join(', ')}] and mask [${mask.shape.join(', ')}]`,
+    );
+  }
+  if (softmaxCrossEntropyFusible(logits)) return fusedSoftmaxCrossEntropy(logits, labels, mask);
+  // no tidy: the gradient reads the one-hot in the backward pass (the caller's scope frees it)
+  const hot = tf.cast(tf.oneHot(tf.reshape(asInt32(labels), logits.shape.slice(0, -1)), c), 'float32');
+  return maskedSoftmaxCrossEntropy(logits, hot, tf.reshape(mask, logits.shape.slice(0, -1)));
+}
+
+function asInt32(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'int32' ? t : tf.cast(t, 'int32');
 }
 
 /**

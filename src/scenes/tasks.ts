@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { asFloat32 } from '../backend/as-float32.js';
 import { heteroscedasticNll, splitMeanLogVariance } from '../tasks/heteroscedastic.js';
 import type { Task } from '../tasks/task.js';
-import { maskedL1, maskedSoftmaxCrossEntropy } from './losses.js';
+import { maskedL1, maskedSparseSoftmaxCrossEntropy } from './losses.js';
 import { orderedTasks, type SceneTask } from './model.js';
 
 export interface DenseClassificationTaskOptions {
@@ -50,11 +50,15 @@ export function denseClassificationTask(options: DenseClassificationTaskOptions)
     numClasses,
     sampleLoss: (prediction: tf.Tensor, target: tf.Tensor) =>
       tf.tidy(() => pixelLoss(prediction, oneHot(target))),
-    // no tidy here: the hand-written gradient reads the one-hot and mask tensors later, in the
+    // no tidy here: the hand-written gradient may read the mask (and a one-hot) later, in the
     // backward pass; the caller's scope (the Trainer's step) frees them
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) => {
-      const hot = oneHot(target);
-      return maskedSoftmaxCrossEntropy(prediction, hot, mask ?? validity(hot));
+      if (target.rank !== 3)
+        throw new Error(`task '${name}': labels must be [B, H, W], got [${target.shape.join(', ')}]`);
+      // without a mask, the pixels whose label is a class
+      const labelled =
+        mask ?? asFloat32(tf.logicalAnd(tf.greaterEqual(target, 0), tf.less(target, numClasses)));
+      return maskedSparseSoftmaxCrossEntropy(prediction, target, labelled);
     },
     metricSumNames: Object.freeze(['count', 'correct', 'sumCrossEntropy']),
     metricSums: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D =>

@@ -542,11 +542,12 @@
             (local.set $mx (i32.add (local.get $mx) (i32.const 4)))
             (br $rows))))))
 
-  ;; Pass 2 (after exp_f32 of t into e): per row, s[row] = Σ e and picked[row] = Σ z·hot.
-  (func (export "softmax_rows") (param $e i32) (param $z i32) (param $hot i32) (param $rows i32) (param $C i32)
+  ;; Pass 2 (after exp_f32 of t into e): per row, s[row] = Σ e and picked[row] = z[row, label[row]], 0 for
+  ;; a label outside [0, C) (labels: int32, one a row).
+  (func (export "softmax_rows") (param $e i32) (param $z i32) (param $labels i32) (param $rows i32) (param $C i32)
     (param $s i32) (param $picked i32)
-    (local $end i32) (local $j i32) (local $sum f32) (local $dot f32) (local $rowBytes i32) (local $last i32)
-    (local $at i32) (local $mask v128) (local $vs v128) (local $vd v128)
+    (local $end i32) (local $j i32) (local $sum f32) (local $l i32) (local $rowBytes i32) (local $last i32)
+    (local $at i32) (local $mask v128) (local $vs v128)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
     (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
     (local.set $end (i32.add (local.get $s) (i32.shl (local.get $rows) (i32.const 2))))
@@ -556,7 +557,6 @@
         (if (i32.ge_u (local.get $C) (i32.const 4))
           (then
             (local.set $vs (v128.const i32x4 0 0 0 0))
-            (local.set $vd (v128.const i32x4 0 0 0 0))
             (local.set $j (i32.const 0))
             (loop $cols
               (local.set $at (select (local.get $j) (local.get $last) (i32.lt_u (local.get $j) (local.get $last))))
@@ -565,39 +565,35 @@
                 (i32x4.splat (i32.shr_u (i32.sub (local.get $j) (local.get $at)) (i32.const 2)))))
               (local.set $vs (f32x4.add (local.get $vs)
                 (v128.and (v128.load align=4 (i32.add (local.get $e) (local.get $at))) (local.get $mask))))
-              (local.set $vd (f32x4.add (local.get $vd)
-                (v128.and (f32x4.mul (v128.load align=4 (i32.add (local.get $z) (local.get $at)))
-                  (v128.load align=4 (i32.add (local.get $hot) (local.get $at)))) (local.get $mask))))
               (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16))) (local.get $rowBytes))))
             (local.set $sum (f32.add
               (f32.add (f32x4.extract_lane 0 (local.get $vs)) (f32x4.extract_lane 1 (local.get $vs)))
-              (f32.add (f32x4.extract_lane 2 (local.get $vs)) (f32x4.extract_lane 3 (local.get $vs)))))
-            (local.set $dot (f32.add
-              (f32.add (f32x4.extract_lane 0 (local.get $vd)) (f32x4.extract_lane 1 (local.get $vd)))
-              (f32.add (f32x4.extract_lane 2 (local.get $vd)) (f32x4.extract_lane 3 (local.get $vd))))))
+              (f32.add (f32x4.extract_lane 2 (local.get $vs)) (f32x4.extract_lane 3 (local.get $vs))))))
           (else
             (local.set $sum (f32.const 0))
-            (local.set $dot (f32.const 0))
             (local.set $j (i32.const 0))
             (loop $cols
               (local.set $sum (f32.add (local.get $sum) (f32.load (i32.add (local.get $e) (local.get $j)))))
-              (local.set $dot (f32.add (local.get $dot) (f32.mul (f32.load (i32.add (local.get $z) (local.get $j)))
-                (f32.load (i32.add (local.get $hot) (local.get $j))))))
               (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))))
         (f32.store (local.get $s) (local.get $sum))
-        (f32.store (local.get $picked) (local.get $dot))
+        (local.set $l (i32.load (local.get $labels)))
+        ;; unsigned: a negative label is out of range too
+        (f32.store (local.get $picked) (select
+          (f32.load (i32.add (local.get $z) (i32.shl (local.get $l) (i32.const 2))))
+          (f32.const 0)
+          (i32.lt_u (local.get $l) (local.get $C))))
         (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
         (local.set $z (i32.add (local.get $z) (local.get $rowBytes)))
-        (local.set $hot (i32.add (local.get $hot) (local.get $rowBytes)))
+        (local.set $labels (i32.add (local.get $labels) (i32.const 4)))
         (local.set $s (i32.add (local.get $s) (i32.const 4)))
         (local.set $picked (i32.add (local.get $picked) (i32.const 4)))
         (br $rows))))
 
-  ;; Pass 3: g = m[row]·scale·(e/s[row] − hot), in place over e.
-  (func (export "softmax_grad") (param $e i32) (param $hot i32) (param $m i32) (param $s i32) (param $rows i32)
+  ;; Pass 3: g = m[row]·scale·(e/s[row] − onehot(label[row])), in place over e.
+  (func (export "softmax_grad") (param $e i32) (param $labels i32) (param $m i32) (param $s i32) (param $rows i32)
     (param $C i32) (param $scale f32)
     (local $end i32) (local $j i32) (local $w f32) (local $inv f32) (local $rowBytes i32) (local $at i32)
-    (local $last i32) (local $vw v128) (local $vi v128) (local $tail v128)
+    (local $last i32) (local $vw v128) (local $vi v128) (local $tail v128) (local $l i32) (local $el f32)
     (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
     (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
     (local.set $end (i32.add (local.get $m) (i32.shl (local.get $rows) (i32.const 2))))
@@ -606,22 +602,24 @@
         (br_if $done (i32.ge_u (local.get $m) (local.get $end)))
         (local.set $w (f32.mul (f32.load (local.get $m)) (local.get $scale)))
         (local.set $inv (f32.div (f32.const 1) (f32.load (local.get $s))))
+        (local.set $l (i32.load (local.get $labels)))
+        ;; the label's e before the row is overwritten (read in range: clamped to the row's first)
+        (local.set $el (f32.load (i32.add (local.get $e)
+          (i32.shl (select (local.get $l) (i32.const 0) (i32.lt_u (local.get $l) (local.get $C))) (i32.const 2)))))
         (if (i32.ge_u (local.get $C) (i32.const 4))
           (then
             (local.set $vw (f32x4.splat (local.get $w)))
             (local.set $vi (f32x4.splat (local.get $inv)))
             ;; the last four first (it overlaps the ones before, about to be overwritten)
             (local.set $tail (f32x4.mul (local.get $vw)
-              (f32x4.sub (f32x4.mul (v128.load align=4 (i32.add (local.get $e) (local.get $last))) (local.get $vi))
-                (v128.load align=4 (i32.add (local.get $hot) (local.get $last))))))
+              (f32x4.mul (v128.load align=4 (i32.add (local.get $e) (local.get $last))) (local.get $vi))))
             (local.set $j (i32.const 0))
             (block $whole
               (loop $cols
                 (br_if $whole (i32.gt_u (local.get $j) (local.get $last)))
                 (local.set $at (i32.add (local.get $e) (local.get $j)))
                 (v128.store align=4 (local.get $at) (f32x4.mul (local.get $vw)
-                  (f32x4.sub (f32x4.mul (v128.load align=4 (local.get $at)) (local.get $vi))
-                    (v128.load align=4 (i32.add (local.get $hot) (local.get $j))))))
+                  (f32x4.mul (v128.load align=4 (local.get $at)) (local.get $vi))))
                 (local.set $j (i32.add (local.get $j) (i32.const 16)))
                 (br $cols)))
             (if (i32.lt_u (local.get $j) (local.get $rowBytes))
@@ -630,17 +628,18 @@
             (local.set $j (i32.const 0))
             (loop $cols
               (local.set $at (i32.add (local.get $e) (local.get $j)))
-              (f32.store (local.get $at) (f32.mul (local.get $w)
-                (f32.sub (f32.mul (f32.load (local.get $at)) (local.get $inv))
-                  (f32.load (i32.add (local.get $hot) (local.get $j))))))
+              (f32.store (local.get $at) (f32.mul (local.get $w) (f32.mul (f32.load (local.get $at)) (local.get $inv))))
               (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $rowBytes))))))
+        (if (i32.lt_u (local.get $l) (local.get $C))
+          (then (f32.store (i32.add (local.get $e) (i32.shl (local.get $l) (i32.const 2)))
+            (f32.mul (local.get $w) (f32.sub (f32.mul (local.get $el) (local.get $inv)) (f32.const 1))))))
         (local.set $e (i32.add (local.get $e) (local.get $rowBytes)))
-        (local.set $hot (i32.add (local.get $hot) (local.get $rowBytes)))
+        (local.set $labels (i32.add (local.get $labels) (i32.const 4)))
         (local.set $m (i32.add (local.get $m) (i32.const 4)))
         (local.set $s (i32.add (local.get $s) (i32.const 4)))
         (br $rows))))
 
-;; The loss over rows/4·4 rows (the caller takes the rest): out[0] += Σ m·(log s + mx − picked) and
+  ;; The loss over rows/4·4 rows (the caller takes the rest): out[0] += Σ m·(log s + mx − picked) and
   ;; out[1] += Σ m (doubles), rows with m = 0 counting 0 whatever they hold. log is Cephes' logf four at a
   ;; time (≤ 1 ulp) — s, a sum of exponentials one of which is e⁰, is ≥ 1, so no zeros, denormals or
   ;; negatives reach it.

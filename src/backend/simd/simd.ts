@@ -56,8 +56,16 @@ export interface SimdExports {
   exp_f32(x: number, n: number, out: number): void;
   masked_l1_sums(f: number, y: number, m: number, rows: number, k: number, sums: number): void;
   softmax_shift(z: number, rows: number, C: number, t: number, mx: number): void;
-  softmax_rows(e: number, z: number, hot: number, rows: number, C: number, s: number, picked: number): void;
-  softmax_grad(e: number, hot: number, m: number, s: number, rows: number, C: number, scale: number): void;
+  softmax_rows(
+    e: number,
+    z: number,
+    labels: number,
+    rows: number,
+    C: number,
+    s: number,
+    picked: number,
+  ): void;
+  softmax_grad(e: number, labels: number, m: number, s: number, rows: number, C: number, scale: number): void;
   softmax_loss(s: number, mx: number, picked: number, m: number, rows: number, out: number): void;
   adam_step(
     p: number,

@@ -1,10 +1,11 @@
 /**
- * The scene network's masked softmax cross-entropy on wasm as one kernel over our module's loops:
- * per row of C logits, t = z − max (softmax_shift), e = eᵗ (exp_f32), Σe and Σz·hot (softmax_rows), the
- * labelled rows' mean of log Σe + max − Σz·hot (softmax_loss, summed in doubles), and the gradient
- * m·(e/Σe − hot)/max(Σm, 1) (softmax_grad) — kept as the kernel's second output, so the backward pass is
- * one multiply by dy. The op path (losses.ts in scenes) takes ~12 kernels over the 8×64×128×7 logits and
- * tfjs-backend-wasm's scalar Exp. `softmaxCrossEntropyFusible` says when: wasm with the SIMD kernels,
+ * The scene network's masked softmax cross-entropy on wasm as one kernel over our module's loops, from
+ * integer labels (no one-hot is made: on wasm that is a OneHot and a cast of 459K values, ~0.6 ms): per
+ * row of C logits, t = z − max (softmax_shift), e = eᵗ (exp_f32), Σe and z at the label (softmax_rows),
+ * the labelled rows' mean of log Σe + max − z_label (softmax_loss, summed in doubles), and the gradient
+ * m·(e/Σe − onehot)/max(Σm, 1) (softmax_grad) — kept as the kernel's second output, so the backward pass
+ * is one multiply by dy. The op path (losses.ts in scenes) takes ~12 kernels over the 8×64×128×7 logits
+ * and tfjs-backend-wasm's scalar Exp. `softmaxCrossEntropyFusible` says when: wasm with the SIMD kernels,
  * float32, ≥ 4 logits, no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,9 +17,12 @@ export const SOFTMAX_CE_KERNEL = 'TfjsMtlSoftmaxCrossEntropy';
 
 type TensorInfo = tf.TensorInfo;
 
-/** inputs z, hot [P, C] and m [P] → [loss (scalar), gradient of the loss with respect to z [P, C]]. */
+/**
+ * inputs z [P, C], labels [P] (int32; outside [0, C): no class) and m [P] → [loss (scalar), gradient of
+ * the loss with respect to z [P, C]].
+ */
 const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
-  const { z, hot, m } = inputs as Record<string, TensorInfo>;
+  const { z, labels, m } = inputs as Record<string, TensorInfo>;
   const simd = requireSimd(SOFTMAX_CE_KERNEL, backend);
   const [P, C] = z!.shape as [number, number];
   return withKernelScope('wasm', backend, (s) => {
@@ -32,7 +36,7 @@ const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
     simd.kernels.softmax_rows(
       simd.offset(g),
       simd.offset(z!),
-      simd.offset(hot!),
+      simd.offset(labels!),
       P,
       C,
       simd.offset(sums),
@@ -65,7 +69,7 @@ const kernelFunc: tf.KernelFunc = ({ inputs, backend }) => {
     s.values(loss)[0] = total / n;
     simd.kernels.softmax_grad(
       simd.offset(g),
-      simd.offset(hot!),
+      simd.offset(labels!),
       simd.offset(m!),
       simd.offset(sums),
       P,
@@ -86,19 +90,20 @@ export function softmaxCrossEntropyFusible(logits: tf.Tensor): boolean {
 }
 
 /**
- * Mean over the rows with mask m ≠ 0 of m·(log Σ e^z − Σ z·oneHot), divided by max(Σ m, 1); logits and
- * oneHot [..., C], mask one value per row. Call only when `softmaxCrossEntropyFusible(logits)`.
+ * Mean over the rows with mask m ≠ 0 of m·(log Σ e^z − z_label), divided by max(Σ m, 1); logits [..., C],
+ * integer labels and mask one value per row (a label outside [0, C) picks nothing: its row adds
+ * m·log Σ e^z, so such rows should have m = 0). Call only when `softmaxCrossEntropyFusible(logits)`.
  */
-export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   if (!registered) {
     registered = true;
     tf.registerKernel({ kernelName: SOFTMAX_CE_KERNEL, backendName: 'wasm', kernelFunc });
   }
   const C = logits.shape[logits.rank - 1]!;
   const P = logits.size / C;
-  if (oneHot.size !== logits.size || mask.size !== P)
+  if (labels.size !== P || mask.size !== P)
     throw new Error(
-      `${SOFTMAX_CE_KERNEL}: logits [${logits.shape.join(', ')}], one-hot [${oneHot.shape.join(', ')}] and mask [${mask.shape.join(', ')}] do not match`,
+      `${SOFTMAX_CE_KERNEL}: logits [${logits.shape.join(', ')}], labels [${labels.shape.join(', ')}] and mask [${mask.shape.join(', ')}] do not match`,
     );
   const op = tf.customGrad((z, save) => {
     const [loss, g] = tf.tidy(() =>
@@ -106,7 +111,7 @@ export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, m
         SOFTMAX_CE_KERNEL,
         {
           z: tf.reshape(z as tf.Tensor, [P, C]),
-          hot: tf.reshape(asFloat32(oneHot), [P, C]),
+          labels: tf.reshape(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), [P]),
           m: tf.reshape(asFloat32(mask), [P]),
         },
         {},
