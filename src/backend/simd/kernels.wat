@@ -1025,4 +1025,62 @@
             (local.set $j (i32.add (local.get $j) (i32.const 16)))))
         (br_if $chunks (i32.lt_u (local.get $j) (local.get $nb))))
       (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $M)))))
+
+  ;; out = a ∘ b elementwise for n ≥ 4 float32 values, ∘ by op: 0 add, 1 subtract, 2 multiply; b is n values,
+  ;; or one (broadcast) when bScalar ≠ 0. Four at a time, the last four overlapping the ones before (so out
+  ;; must not alias a or b).
+  (func (export "binary_f32") (param $op i32) (param $a i32) (param $b i32) (param $bScalar i32) (param $n i32)
+    (param $out i32)
+    (local $i i32) (local $last i32) (local $at i32) (local $vb v128)
+    (local.set $last (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2)))
+    (local.set $vb (v128.load32_splat (local.get $b)))
+    (block $done
+      (block $mulS (block $subS (block $addS (block $mul (block $sub (block $add
+        (br_table $add $sub $mul $addS $subS $mulS $done
+          (i32.add (local.get $op) (select (i32.const 3) (i32.const 0) (local.get $bScalar)))))
+        (loop $l0
+          (local.set $at (select (local.get $i) (local.get $last) (i32.lt_u (local.get $i) (local.get $last))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+            (f32x4.add (v128.load align=4 (i32.add (local.get $a) (local.get $at)))
+              (v128.load align=4 (i32.add (local.get $b) (local.get $at)))))
+          (br_if $l0 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (i32.add (local.get $last) (i32.const 16)))))
+        (br $done))
+        (loop $l1
+          (local.set $at (select (local.get $i) (local.get $last) (i32.lt_u (local.get $i) (local.get $last))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+            (f32x4.sub (v128.load align=4 (i32.add (local.get $a) (local.get $at)))
+              (v128.load align=4 (i32.add (local.get $b) (local.get $at)))))
+          (br_if $l1 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (i32.add (local.get $last) (i32.const 16)))))
+        (br $done))
+        (loop $l2
+          (local.set $at (select (local.get $i) (local.get $last) (i32.lt_u (local.get $i) (local.get $last))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $a) (local.get $at)))
+              (v128.load align=4 (i32.add (local.get $b) (local.get $at)))))
+          (br_if $l2 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (i32.add (local.get $last) (i32.const 16)))))
+        (br $done))
+        (loop $l3
+          (local.set $at (select (local.get $i) (local.get $last) (i32.lt_u (local.get $i) (local.get $last))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+            (f32x4.add (v128.load align=4 (i32.add (local.get $a) (local.get $at))) (local.get $vb)))
+          (br_if $l3 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (i32.add (local.get $last) (i32.const 16)))))
+        (br $done))
+        (loop $l4
+          (local.set $at (select (local.get $i) (local.get $last) (i32.lt_u (local.get $i) (local.get $last))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+            (f32x4.sub (v128.load align=4 (i32.add (local.get $a) (local.get $at))) (local.get $vb)))
+          (br_if $l4 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (i32.add (local.get $last) (i32.const 16)))))
+        (br $done))
+        (loop $l5
+          (local.set $at (select (local.get $i) (local.get $last) (i32.lt_u (local.get $i) (local.get $last))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $at))
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $a) (local.get $at))) (local.get $vb)))
+          (br_if $l5 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (i32.add (local.get $last) (i32.const 16)))))
+      ))
 )
