@@ -9,8 +9,9 @@
  *
  *  - reshape only when the shape differs, and then as a free view (below); sum only over the axes
  *    that were actually broadcast (size > 1); cast only inputs that are not float32;
- *  - Mean / Sum: one `Mul` (Mean: `RealDiv`) by a `Fill` kernel instead of reshape + `ones()` + Mul
- *    (+ Div), where `ones()` is a JS array uploaded to the backend: the costliest part on wasm;
+ *  - Mean / Sum: dy (Mean: dy/n, over dy's few values) broadcast by one `Tile` instead of reshape +
+ *    `ones()` + Mul (+ Div), where `ones()` is a JS array uploaded to the backend (recorded for a
+ *    higher-order gradient: a `Fill` and one Mul or RealDiv);
  *  - pass-through gradients (Add, Sub's a, AddN, Identity, Cast, Reshape, ExpandDims) are views of dy.
  *
  * A "view" is a new Tensor over the same data with the data's refcount raised: exactly what the cpu
@@ -132,8 +133,13 @@ function expandTo(t: Tensor, shape: readonly number[], axes: readonly number[], 
   const keep = keptShape(shape, axes);
   const k = sameShape(t.shape, keep) ? t : view(t, keep);
   if (sameShape(keep, shape)) return count === 1 ? k : tf.div(k, count);
+  if (!tf.engine().isTapeOn()) {
+    // dy/n once per value of dy, then repeated: the float32 values of the original's (dy·1)/n over the
+    // broadcast, without its Fill and broadcasting RealDiv (a strided copy on wasm, simd/tile.ts)
+    return tf.broadcastTo(count === 1 ? k : tf.div(k, count), [...shape]);
+  }
+  // recorded for a higher-order gradient: the original's ops, so its second derivative is the original's
   const filled = tf.fill([...shape], count, 'float32');
-  // (dy·1)/n, as the original: dividing elementwise by n gives the same float32 values
   return count === 1 ? tf.mul(k, filled) : tf.div(k, filled);
 }
 

@@ -25,6 +25,8 @@
  *    µs of arithmetic; our SIMD loops on the calling thread (simd/small-matmul.ts).
  *  - `Add`, `Sub`, `Multiply` without broadcasting (or by one value) pay the same
  *    hand-off for a memory-bound pass; one SIMD loop (simd/binary.ts).
+ *  - `Tile` computes each element's source index apart (a broadcast of 131K
+ *    values ~20 ms); a broadcast is one strided copy (simd/tile.ts).
  *
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
@@ -37,6 +39,7 @@ import { stridedConvInputGradient } from './simd/conv-input-grad.js';
 import { makeSimdExp } from './simd/exp.js';
 import { makeSimdResizeBilinear, makeSimdResizeBilinearGrad } from './simd/resize-bilinear.js';
 import { simdFor } from './simd/simd.js';
+import { makeSimdTile } from './simd/tile.js';
 import { smallMatMul, smallMatMulRoute } from './simd/small-matmul.js';
 import { makeSimdTranspose } from './simd/transpose.js';
 
@@ -72,6 +75,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Add',
   'Sub',
   'Multiply',
+  'Tile',
 ]);
 
 // Cost model for choosing XNNPACK over wasm's naive loop, in naive-loop MACs
@@ -576,6 +580,7 @@ export function registerWasmTrainingKernels(): void {
   replace('Add', (orig) => mark(makeSimdBinary('Add', orig)));
   replace('Sub', (orig) => mark(makeSimdBinary('Sub', orig)));
   replace('Multiply', (orig) => mark(makeSimdBinary('Multiply', orig)));
+  replace('Tile', (orig) => mark(makeSimdTile(orig)));
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {
     tf.registerKernel({
