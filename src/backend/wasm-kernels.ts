@@ -23,8 +23,6 @@
  *  - Products with one dimension of ≤ 8 (the scene heads' 1×1 convolutions and
  *    their gradients) pay XNNPACK's packing and thread-pool hand-off for a few
  *    µs of arithmetic; our SIMD loops on the calling thread (simd/small-matmul.ts).
- *  - `Add`, `Sub`, `Multiply` without broadcasting (or by one value) pay the same
- *    hand-off for a memory-bound pass; one SIMD loop (simd/binary.ts).
  *  - `Tile` computes each element's source index apart (a broadcast of 131K
  *    values ~20 ms); a broadcast is one strided copy (simd/tile.ts).
  *
@@ -32,7 +30,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope as Scope, withKernelScope } from './kernel-scope.js';
-import { makeSimdBinary } from './simd/binary.js';
 import { makeSimdConcat, makeSimdSlice, makeSimdSplitV } from './simd/concat-slice.js';
 import { makeSimdConv2DBackpropFilter } from './simd/conv-filter-grad.js';
 import { stridedConvInputGradient } from './simd/conv-input-grad.js';
@@ -72,9 +69,6 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   'Concat',
   'Slice',
   'SplitV',
-  'Add',
-  'Sub',
-  'Multiply',
   'Tile',
 ]);
 
@@ -577,9 +571,6 @@ export function registerWasmTrainingKernels(): void {
   replace('Concat', (orig) => mark(makeSimdConcat(orig)));
   replace('Slice', (orig) => mark(makeSimdSlice(orig)));
   replace('SplitV', (orig) => mark(makeSimdSplitV(orig)));
-  replace('Add', (orig) => mark(makeSimdBinary('Add', orig)));
-  replace('Sub', (orig) => mark(makeSimdBinary('Sub', orig)));
-  replace('Multiply', (orig) => mark(makeSimdBinary('Multiply', orig)));
   replace('Tile', (orig) => mark(makeSimdTile(orig)));
   const filterGrad: tf.KernelConfig | undefined = tf.getKernel('Conv2DBackpropFilter', BACKEND);
   if (filterGrad === undefined) {

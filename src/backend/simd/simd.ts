@@ -94,7 +94,6 @@ export interface SimdExports {
     out: number,
   ): void;
   mm_small_k(a: number, M: number, K: number, b: number, N: number, out: number): void;
-  binary_f32(op: number, a: number, b: number, bScalar: number, n: number, out: number): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm (public members, 4.22). */
