@@ -33,7 +33,7 @@
  * Browser-safe: depends on nothing but @tensorflow/tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asFloat32 } from './as-float32.js';
+import { asFloat32 } from './as-dtype.js';
 
 type Tensor = tf.Tensor;
 type GradMap = ReturnType<tf.GradFunc>;

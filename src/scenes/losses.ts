@@ -3,6 +3,7 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
+import { asInt32 } from '../backend/as-dtype.js';
 import { fusedMaskedL1, maskedL1Fusible } from '../backend/simd/masked-l1.js';
 import { fusedSoftmaxCrossEntropy, softmaxCrossEntropyFusible } from '../backend/simd/softmax-ce.js';
 
@@ -63,10 +64,6 @@ export function maskedSparseSoftmaxCrossEntropy(
   // no tidy: the gradient reads the one-hot in the backward pass (the caller's scope frees it)
   const hot = tf.cast(tf.oneHot(tf.reshape(asInt32(labels), logits.shape.slice(0, -1)), c), 'float32');
   return maskedSoftmaxCrossEntropy(logits, hot, tf.reshape(mask, logits.shape.slice(0, -1)));
-}
-
-function asInt32(t: tf.Tensor): tf.Tensor {
-  return t.dtype === 'int32' ? t : tf.cast(t, 'int32');
 }
 
 /**

@@ -5,7 +5,7 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asFloat32 } from '../backend/as-float32.js';
+import { asFloat32, asInt32 } from '../backend/as-dtype.js';
 import { heteroscedasticNll, splitMeanLogVariance } from '../tasks/heteroscedastic.js';
 import type { Task } from '../tasks/task.js';
 import { maskedL1, maskedSparseSoftmaxCrossEntropy } from './losses.js';
@@ -25,11 +25,14 @@ export function denseClassificationTask(options: DenseClassificationTaskOptions)
   const { name, numClasses } = options;
   if (!Number.isInteger(numClasses) || numClasses < 2)
     throw new RangeError(`task '${name}': numClasses must be an integer ≥ 2, got ${numClasses}`);
-  const oneHot = (labels: tf.Tensor): tf.Tensor => {
+  const checkLabels = (labels: tf.Tensor): void => {
     if (labels.rank !== 3)
       throw new Error(`task '${name}': labels must be [B, H, W], got [${labels.shape.join(', ')}]`);
+  };
+  const oneHot = (labels: tf.Tensor): tf.Tensor => {
+    checkLabels(labels);
     // tf.oneHot gives an all-zero row for an index outside [0, C): ignored pixels
-    return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), numClasses), 'float32');
+    return tf.cast(tf.oneHot(asInt32(labels), numClasses), 'float32');
   };
   /** [B, H, W, 1]: 1 where the label is a class (and the mask, if any, is 1). */
   const validity = (hot: tf.Tensor, mask?: tf.Tensor): tf.Tensor => {
@@ -53,8 +56,7 @@ export function denseClassificationTask(options: DenseClassificationTaskOptions)
     // no tidy here: the hand-written gradient may read the mask (and a one-hot) later, in the
     // backward pass; the caller's scope (the Trainer's step) frees them
     loss: (prediction: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor) => {
-      if (target.rank !== 3)
-        throw new Error(`task '${name}': labels must be [B, H, W], got [${target.shape.join(', ')}]`);
+      checkLabels(target);
       // without a mask, the pixels whose label is a class
       const labelled =
         mask ?? asFloat32(tf.logicalAnd(tf.greaterEqual(target, 0), tf.less(target, numClasses)));

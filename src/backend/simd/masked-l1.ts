@@ -7,7 +7,7 @@
  * when: wasm with the SIMD kernels, float32, and no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asFloat32 } from '../as-float32.js';
+import { asFloat32 } from '../as-dtype.js';
 import { higherOrderTape, withKernelScope, type KernelScope } from '../kernel-scope.js';
 import { activeSimd, requireSimd, type Simd } from './simd.js';
 

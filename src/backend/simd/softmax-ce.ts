@@ -9,7 +9,7 @@
  * float32, ≥ 4 logits, no tape recording the backward pass. Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asFloat32 } from '../as-float32.js';
+import { asFloat32, asInt32 } from '../as-dtype.js';
 import { higherOrderTape, withKernelScope } from '../kernel-scope.js';
 import { activeSimd, requireSimd } from './simd.js';
 
@@ -111,7 +111,7 @@ export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, m
         SOFTMAX_CE_KERNEL,
         {
           z: tf.reshape(z as tf.Tensor, [P, C]),
-          labels: tf.reshape(labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32'), [P]),
+          labels: tf.reshape(asInt32(labels), [P]),
           m: tf.reshape(asFloat32(mask), [P]),
         },
         {},
