@@ -14,8 +14,12 @@ import type { Simd } from './simd.js';
 
 type TensorInfo = tf.TensorInfo;
 
-/** Products up to this many multiply-adds take the path (beyond, XNNPACK's two threads win). */
-export const SMALL_MATMUL_MAX_MACS = 1 << 22;
+/**
+ * Products up to this many multiply-adds take the path. Beyond, XNNPACK's two threads win (bench, outputs
+ * disposed: [4096, 128]·[128, 8] 0.31 ms there against 0.51–0.62 here, [8192, 8]·[8, 32] 0.19 against
+ * 0.26); below, the heads' products ran 1.5–5× faster here (hᵀ·dy of 917K: 0.2–0.29 against 0.88–1.5 ms).
+ */
+export const SMALL_MATMUL_MAX_MACS = 1 << 20;
 
 /** The largest small dimension: N for `mm_nt` (a column of out per dot product), K for `mm_small_k`. */
 export const SMALL_MATMUL_MAX_DIM = 8;
