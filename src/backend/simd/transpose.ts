@@ -51,11 +51,19 @@ export function transposePlan(shape: readonly number[], perm: readonly number[])
     }
     lastAxis = axis;
   }
-  if (dims.length > 4) return undefined;
   const outStrides = rowMajorStrides(dims);
-  const loops = dims.map((d, k) => ({ d, i: inStrides[k]!, o: outStrides[k]! }));
-  while (loops.length < 4) loops.unshift({ d: 1, i: 0, o: 0 });
-  return { dims: loops.map((l) => l.d), inStrides: loops.map((l) => l.i), outStrides: loops.map((l) => l.o) };
+  return loopPlan(dims.map((d, k) => ({ d, i: inStrides[k]!, o: outStrides[k]! })));
+}
+
+/** Loops (size, input and output stride; outermost first) as a 4-loop plan, or undefined when > 4. */
+export function loopPlan(loops: readonly { d: number; i: number; o: number }[]): CopyPlan | undefined {
+  if (loops.length > 4) return undefined;
+  const padded = [...Array.from({ length: 4 - loops.length }, () => ({ d: 1, i: 0, o: 0 })), ...loops];
+  return {
+    dims: padded.map((l) => l.d),
+    inStrides: padded.map((l) => l.i),
+    outStrides: padded.map((l) => l.o),
+  };
 }
 
 /**
@@ -100,24 +108,38 @@ export function copyStrided(
   simd.kernels.copy4(from, to, ...d, ...i, ...o);
 }
 
-/** Wraps wasm's `Transpose` kernelFunc (see the module doc). */
-export function makeSimdTranspose(orig: tf.KernelFunc): tf.KernelFunc {
+/**
+ * A wasm kernelFunc that copies its input `x` (float32 or int32, non-empty) into a new tensor by
+ * `plan(x, attrs)` — the output's shape and the 4-loop plan — or, where there is no plan or no SIMD
+ * module, calls `orig`. Transpose's here, Tile's broadcast (tile.ts).
+ */
+export function makeCopyKernel(
+  orig: tf.KernelFunc,
+  plan: (x: tf.TensorInfo, attrs: tf.NamedAttrMap) => { shape: number[]; loops: CopyPlan } | undefined,
+): tf.KernelFunc {
   return (args) => {
     const x = args.inputs['x'];
-    const perm = (args.attrs as { perm?: number[] } | undefined)?.perm;
     const simd = simdFor(args.backend);
-    if (x === undefined || perm === undefined || simd === undefined) return orig(args);
-    if (x.dtype !== 'float32' && x.dtype !== 'int32') return orig(args);
-    const plan = transposePlan(x.shape, perm);
-    if (plan === undefined || tf.util.sizeFromShape(x.shape) === 0) return orig(args);
+    if (x === undefined || simd === undefined) return orig(args);
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || tf.util.sizeFromShape(x.shape) === 0)
+      return orig(args);
+    const p = plan(x, args.attrs ?? {});
+    if (p === undefined) return orig(args);
     const backend = args.backend as unknown as {
       makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
     };
-    const out = backend.makeOutput(
-      perm.map((a) => x.shape[a]!),
-      x.dtype,
-    );
-    copyStrided(simd, simd.offset(x), simd.offset(out), plan.dims, plan.inStrides, plan.outStrides);
+    const out = backend.makeOutput(p.shape, x.dtype);
+    const { dims, inStrides, outStrides } = p.loops;
+    copyStrided(simd, simd.offset(x), simd.offset(out), dims, inStrides, outStrides);
     return out;
   };
+}
+
+/** Wraps wasm's `Transpose` kernelFunc (see the module doc). */
+export function makeSimdTranspose(orig: tf.KernelFunc): tf.KernelFunc {
+  return makeCopyKernel(orig, (x, attrs) => {
+    const perm = (attrs as { perm?: number[] }).perm;
+    const loops = perm === undefined ? undefined : transposePlan(x.shape, perm);
+    return loops === undefined ? undefined : { shape: perm!.map((a) => x.shape[a]!), loops };
+  });
 }
